@@ -40,27 +40,32 @@
 #![deny(missing_docs)]
 #![warn(rust_2018_idioms)]
 
-// --- Go's net package: the core (dial.go, ipsock*.go, sock*.go, tcpsock*.go, unixsock*.go) [core being written: enabled once it compiles]
-// CORE mod deadline;
-// CORE mod dial;
-// CORE mod error;
-// CORE mod fd;
-// CORE mod ipsock;
-// CORE mod net;
-// CORE mod sock;
-// CORE mod sockopt;
-// CORE mod tcpsock;
-// CORE mod unixsock;
+// --- Go's net package: the core (dial.go, ipsock*.go, sock*.go, tcpsock*.go, unixsock*.go)
+mod deadline;
+mod dial;
+mod error;
+mod fd;
+mod fd_mutex;
+mod ipsock;
+mod lookup;
+mod net;
+mod rlimit;
+mod sock;
+mod sockopt;
+mod tcpsock;
+mod unixsock;
 
-// CORE pub use crate::dial::{dial, listen, ControlFn, ListenConfig};
-// CORE pub use crate::error::{
-// CORE     is_closed, is_temporary, is_timeout, AddrError, DeadlineExceeded, ErrClosed, OpError,
-// CORE     SyscallError, UnknownNetworkError,
-// CORE };
-// CORE pub use crate::ipsock::{join_host_port, split_host_port};
-// CORE pub use crate::net::{Addr, Conn, Incoming, Listener, UnixAddr};
-// CORE pub use crate::tcpsock::{TcpConn, TcpListener};
-// CORE pub use crate::unixsock::{UnixConn, UnixListener};
+pub use crate::dial::{dial, dial_timeout, listen, ControlFn, Dialer, ListenConfig};
+pub use crate::error::{
+    is_closed, is_temporary, is_timeout, AddrError, DeadlineExceeded, DnsError, ErrClosed,
+    OpError, SyscallError, UnknownNetworkError,
+};
+pub use crate::ipsock::{join_host_port, split_host_port};
+pub use crate::net::{Addr, Conn, Incoming, Listener, TcpAddr, UnixAddr};
+pub use crate::sock::listener_backlog;
+pub use crate::sockopt::DEFAULT_KEEP_ALIVE;
+pub use crate::tcpsock::{TcpConn, TcpListener};
+pub use crate::unixsock::{UnixConn, UnixListener};
 
 // --- Go's concurrency vocabulary (runtime/chan.go, select, sync, time, runtime)
 mod chan;

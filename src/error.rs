@@ -1,0 +1,474 @@
+//! Go's network errors: `OpError`, `AddrError`, `UnknownNetworkError`, `ErrClosed`,
+//! `os.ErrDeadlineExceeded` and `os.SyscallError`, with Go's exact texts.
+//!
+//! Go returns `(T, error)`; gonet returns `io::Result<T>` whose error carries one of these
+//! types inside (`io::Error::get_ref` + `downcast_ref`), with an [`io::ErrorKind`] chosen
+//! so that code written for std also does the right thing. Follows Go's `src/net/net.go`.
+
+use std::error::Error;
+use std::fmt;
+use std::io;
+
+use crate::net::Addr;
+
+/// The error every gonet operation returns: which operation, on which network and
+/// addresses, failed and why.
+///
+/// Go: `net.OpError`. Its `Display` is Go's `OpError.Error()`:
+/// `op net source->addr: err`, e.g. `read tcp 127.0.0.1:5->127.0.0.1:6: i/o timeout`.
+///
+/// ```
+/// let err = gonet::listen("tcp", ":99999").unwrap_err();
+/// let op = gonet::OpError::of(&err).expect("gonet errors are OpErrors");
+/// assert_eq!(op.op, "listen");
+/// assert_eq!(err.to_string(), "listen tcp: address 99999: invalid port");
+/// ```
+#[derive(Debug)]
+pub struct OpError {
+    /// The operation: "listen", "accept", "dial", "read", "write", "close", "set".
+    pub op: &'static str,
+    /// The network: "tcp", "tcp4", "tcp6", "unix", "unixpacket".
+    pub net: String,
+    /// The local address, for operations on a connection.
+    pub source: Option<Addr>,
+    /// The remote address (or the listening address).
+    pub addr: Option<Addr>,
+    /// The cause: a [`SyscallError`], [`AddrError`], [`UnknownNetworkError`],
+    /// [`ErrClosed`], [`DeadlineExceeded`], or any error a `Control` hook returned.
+    pub err: Box<dyn Error + Send + Sync + 'static>,
+}
+
+impl OpError {
+    /// Builds an `OpError`. Most users only read them.
+    ///
+    /// Go: `&net.OpError{Op: op, Net: net, Err: err}`.
+    ///
+    /// ```
+    /// let e = gonet::OpError::new("read", "tcp", gonet::ErrClosed);
+    /// assert_eq!(e.to_string(), "read tcp: use of closed network connection");
+    /// ```
+    pub fn new(
+        op: &'static str,
+        net: impl Into<String>,
+        err: impl Into<Box<dyn Error + Send + Sync + 'static>>,
+    ) -> OpError {
+        OpError {
+            op,
+            net: net.into(),
+            source: None,
+            addr: None,
+            err: err.into(),
+        }
+    }
+
+    /// Sets the local and remote addresses shown in the message.
+    ///
+    /// ```
+    /// let a: gonet::Addr = "127.0.0.1:5".parse::<std::net::SocketAddr>().unwrap().into();
+    /// let e = gonet::OpError::new("read", "tcp", gonet::DeadlineExceeded).with_addrs(None, Some(a));
+    /// assert_eq!(e.to_string(), "read tcp 127.0.0.1:5: i/o timeout");
+    /// ```
+    pub fn with_addrs(mut self, source: Option<Addr>, addr: Option<Addr>) -> OpError {
+        self.source = source;
+        self.addr = addr;
+        self
+    }
+
+    /// The `OpError` inside an `io::Error` returned by gonet, if there is one.
+    ///
+    /// Go: `var op *net.OpError; errors.As(err, &op)`.
+    ///
+    /// ```
+    /// let err = gonet::listen("tcpx", ":0").unwrap_err();
+    /// assert_eq!(gonet::OpError::of(&err).unwrap().net, "tcpx");
+    /// ```
+    pub fn of(err: &io::Error) -> Option<&OpError> {
+        err.get_ref()?.downcast_ref::<OpError>()
+    }
+
+    /// Whether the operation failed because a deadline passed.
+    ///
+    /// Go: `OpError.Timeout()`.
+    ///
+    /// ```
+    /// let e = gonet::OpError::new("read", "tcp", gonet::DeadlineExceeded);
+    /// assert!(e.timeout());
+    /// ```
+    pub fn timeout(&self) -> bool {
+        self.err.is::<DeadlineExceeded>()
+            || self.errno() == Some(libc::ETIMEDOUT)
+            || self.err.downcast_ref::<AddrError>().is_some_and(|a| a.timeout)
+    }
+
+    /// Whether the error is worth retrying: a deadline, or an accept that failed for lack
+    /// of descriptors, buffers or because the peer gave up (`EMFILE`, `ENFILE`, `ENOBUFS`,
+    /// `ENOMEM`, `ECONNABORTED`, `ECONNRESET`, `EINTR`, `EAGAIN`).
+    ///
+    /// Go: `OpError.Temporary()` (syscall `Errno.Temporary`), which net/http's accept loop
+    /// uses to decide whether to back off and retry.
+    ///
+    /// ```
+    /// let e = gonet::OpError::new(
+    ///     "accept",
+    ///     "tcp",
+    ///     gonet::SyscallError::new("accept4", std::io::Error::from_raw_os_error(libc::EMFILE)),
+    /// );
+    /// assert!(e.temporary());
+    /// ```
+    pub fn temporary(&self) -> bool {
+        self.timeout()
+            || matches!(
+                self.errno(),
+                Some(
+                    libc::EMFILE
+                        | libc::ENFILE
+                        | libc::ENOBUFS
+                        | libc::ENOMEM
+                        | libc::ECONNABORTED
+                        | libc::ECONNRESET
+                        | libc::EINTR
+                        | libc::EAGAIN
+                )
+            )
+    }
+
+    /// The OS error number behind the failure, if a system call failed.
+    ///
+    /// Go: `errors.As(err, &errno)` with a `syscall.Errno`.
+    ///
+    /// ```
+    /// let err = gonet::dial("tcp", "127.0.0.1:1").unwrap_err();
+    /// assert_eq!(gonet::OpError::of(&err).unwrap().errno(), Some(libc::ECONNREFUSED));
+    /// ```
+    pub fn errno(&self) -> Option<i32> {
+        self.err
+            .downcast_ref::<SyscallError>()
+            .and_then(|s| s.err.raw_os_error())
+    }
+
+    /// The `io::ErrorKind` that best describes the cause.
+    fn kind(&self) -> io::ErrorKind {
+        let e = &*self.err;
+        if let Some(s) = e.downcast_ref::<SyscallError>() {
+            s.err.kind()
+        } else if e.is::<DeadlineExceeded>() {
+            io::ErrorKind::TimedOut
+        } else if e.is::<ErrClosed>() {
+            io::ErrorKind::NotConnected
+        } else if e.is::<AddrError>() || e.is::<UnknownNetworkError>() {
+            io::ErrorKind::InvalidInput
+        } else if let Some(d) = e.downcast_ref::<DnsError>() {
+            if d.is_not_found {
+                io::ErrorKind::NotFound
+            } else {
+                io::ErrorKind::Other
+            }
+        } else if let Some(io) = e.downcast_ref::<io::Error>() {
+            io.kind()
+        } else {
+            io::ErrorKind::Other
+        }
+    }
+}
+
+impl fmt::Display for OpError {
+    // Go: net.go, func (e *OpError) Error() string.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.op)?;
+        if !self.net.is_empty() {
+            write!(f, " {}", self.net)?;
+        }
+        if let Some(src) = &self.source {
+            write!(f, " {src}")?;
+        }
+        if let Some(addr) = &self.addr {
+            let sep = if self.source.is_some() { "->" } else { " " };
+            write!(f, "{sep}{addr}")?;
+        }
+        write!(f, ": {}", self.err)
+    }
+}
+
+impl Error for OpError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        Some(&*self.err)
+    }
+}
+
+impl From<OpError> for io::Error {
+    fn from(e: OpError) -> io::Error {
+        io::Error::new(e.kind(), e)
+    }
+}
+
+/// A bad address: `address 99999: invalid port`.
+///
+/// Go: `net.AddrError`.
+///
+/// ```
+/// let e = gonet::AddrError::new("missing port in address", "127.0.0.1");
+/// assert_eq!(e.to_string(), "address 127.0.0.1: missing port in address");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddrError {
+    /// What is wrong: "missing port in address", "invalid port", ...
+    pub err: String,
+    /// The offending address (or part of it).
+    pub addr: String,
+    /// Whether this is a timeout (Go's `AddrError.Timeout()`; always false today).
+    pub timeout: bool,
+}
+
+impl AddrError {
+    /// An address error with Go's message `err` about `addr`.
+    ///
+    /// Go: `&net.AddrError{Err: err, Addr: addr}`.
+    ///
+    /// ```
+    /// assert_eq!(gonet::AddrError::new("invalid port", "").to_string(), "invalid port");
+    /// ```
+    pub fn new(err: impl Into<String>, addr: impl Into<String>) -> AddrError {
+        AddrError {
+            err: err.into(),
+            addr: addr.into(),
+            timeout: false,
+        }
+    }
+}
+
+impl fmt::Display for AddrError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.addr.is_empty() {
+            write!(f, "address {}: ", self.addr)?;
+        }
+        f.write_str(&self.err)
+    }
+}
+
+impl Error for AddrError {}
+
+/// A network name gonet does not know: `unknown network tcpx`.
+///
+/// Go: `net.UnknownNetworkError`.
+///
+/// ```
+/// let err = gonet::listen("tcpx", ":0").unwrap_err();
+/// assert_eq!(err.to_string(), "listen tcpx: unknown network tcpx");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownNetworkError(pub String);
+
+impl fmt::Display for UnknownNetworkError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown network {}", self.0)
+    }
+}
+
+impl Error for UnknownNetworkError {}
+
+/// A failed system call: `bind: address already in use`.
+///
+/// Go: `os.SyscallError`. The errno text is Go's (glibc's `strerror` with a lower-case
+/// first letter), not Rust's `Address already in use (os error 98)`.
+///
+/// ```
+/// let e = gonet::SyscallError::new("bind", std::io::Error::from_raw_os_error(libc::EADDRINUSE));
+/// assert_eq!(e.to_string(), "bind: address already in use");
+/// ```
+#[derive(Debug)]
+pub struct SyscallError {
+    /// The system call: "socket", "setsockopt", "bind", "listen", "accept4", "connect", ...
+    pub syscall: &'static str,
+    /// The OS error.
+    pub err: io::Error,
+}
+
+impl SyscallError {
+    /// Wraps the OS error `err` returned by `syscall`.
+    ///
+    /// Go: `os.NewSyscallError(syscall, err)`.
+    ///
+    /// ```
+    /// let e = gonet::SyscallError::new("connect", std::io::Error::from_raw_os_error(libc::ECONNREFUSED));
+    /// assert_eq!(e.to_string(), "connect: connection refused");
+    /// ```
+    pub fn new(syscall: &'static str, err: io::Error) -> SyscallError {
+        SyscallError { syscall, err }
+    }
+}
+
+impl fmt::Display for SyscallError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.syscall, go_error_text(&self.err))
+    }
+}
+
+impl Error for SyscallError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        Some(&self.err)
+    }
+}
+
+/// The text Go prints for an OS error: `strerror` with its first letter lower-cased, as
+/// Go's generated errno table (`zerrors_linux_*.go`) has it.
+fn go_error_text(err: &io::Error) -> String {
+    let Some(code) = err.raw_os_error() else {
+        return err.to_string();
+    };
+    let mut buf = [0u8; 256];
+    // SAFETY: buf is valid for buf.len() bytes; the XSI strerror_r that libc exposes on
+    // Linux writes a NUL-terminated string into it and returns 0 on success.
+    let rc = unsafe { libc::strerror_r(code, buf.as_mut_ptr().cast(), buf.len()) };
+    let len = buf.iter().position(|&b| b == 0).unwrap_or(0);
+    if rc != 0 || len == 0 {
+        return format!("errno {code}");
+    }
+    let text = String::from_utf8_lossy(&buf[..len]);
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// The operation used a connection or listener after `close()`.
+///
+/// Go: `net.ErrClosed`, "use of closed network connection". Test for it with
+/// [`is_closed`]. Its `io::ErrorKind` is `NotConnected`.
+///
+/// ```
+/// assert_eq!(gonet::ErrClosed.to_string(), "use of closed network connection");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ErrClosed;
+
+impl fmt::Display for ErrClosed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("use of closed network connection")
+    }
+}
+
+impl Error for ErrClosed {}
+
+/// A read, write or accept deadline passed.
+///
+/// Go: `os.ErrDeadlineExceeded`, "i/o timeout". Its `io::ErrorKind` is `TimedOut`; test
+/// for it with [`is_timeout`].
+///
+/// ```
+/// assert_eq!(gonet::DeadlineExceeded.to_string(), "i/o timeout");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeadlineExceeded;
+
+impl fmt::Display for DeadlineExceeded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("i/o timeout")
+    }
+}
+
+impl Error for DeadlineExceeded {}
+
+/// Whether `err` says the connection or listener was closed by `close()`.
+///
+/// Go: `errors.Is(err, net.ErrClosed)`: the normal way an accept loop learns that its
+/// listener was closed.
+///
+/// ```
+/// let ln = gonet::listen("tcp", "127.0.0.1:0").unwrap();
+/// ln.close().unwrap();
+/// let err = ln.accept().unwrap_err();
+/// assert!(gonet::is_closed(&err));
+/// ```
+pub fn is_closed(err: &io::Error) -> bool {
+    OpError::of(err).is_some_and(|op| op.err.is::<ErrClosed>())
+}
+
+/// Whether `err` is a timeout: a deadline passed (or the OS timed out a connect).
+///
+/// Go: `errors.Is(err, os.ErrDeadlineExceeded)` / `err.(net.Error).Timeout()`.
+///
+/// ```
+/// use std::time::Instant;
+/// let ln = gonet::listen("tcp", "127.0.0.1:0").unwrap();
+/// let conn = gonet::dial("tcp", &ln.addr().to_string()).unwrap();
+/// conn.set_read_deadline(Some(Instant::now())).unwrap();
+/// let err = conn.read(&mut [0u8; 8]).unwrap_err();
+/// assert!(gonet::is_timeout(&err));
+/// ```
+pub fn is_timeout(err: &io::Error) -> bool {
+    match OpError::of(err) {
+        Some(op) => op.timeout(),
+        None => err.kind() == io::ErrorKind::TimedOut,
+    }
+}
+
+/// Whether `err` is temporary and worth retrying after a pause: what an accept loop
+/// checks before backing off (see [`OpError::temporary`]).
+///
+/// Go: `err.(net.Error).Temporary()`, as net/http's `Server.Serve` uses it.
+///
+/// ```
+/// let err = gonet::listen("tcp", ":99999").unwrap_err();
+/// assert!(!gonet::is_temporary(&err));
+/// ```
+pub fn is_temporary(err: &io::Error) -> bool {
+    OpError::of(err).is_some_and(OpError::temporary)
+}
+
+/// Any error an `OpError` can carry.
+pub(crate) type BoxError = Box<dyn Error + Send + Sync + 'static>;
+
+/// A failed name lookup: `lookup nosuchhost.example: no such host`.
+///
+/// Go: `net.DNSError`.
+///
+/// ```
+/// let e = gonet::DnsError::not_found("256.0.0.1");
+/// assert_eq!(e.to_string(), "lookup 256.0.0.1: no such host");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DnsError {
+    /// What went wrong: "no such host", or the resolver's own words.
+    pub err: String,
+    /// The name looked up.
+    pub name: String,
+    /// The name does not exist (Go's `IsNotFound`).
+    pub is_not_found: bool,
+    /// The failure may go away if retried (Go's `IsTemporary`).
+    pub is_temporary: bool,
+}
+
+impl DnsError {
+    /// Go's "no such host" error for `name`.
+    ///
+    /// ```
+    /// assert!(gonet::DnsError::not_found("x.invalid").is_not_found);
+    /// ```
+    pub fn not_found(name: impl Into<String>) -> DnsError {
+        DnsError {
+            err: "no such host".into(),
+            name: name.into(),
+            is_not_found: true,
+            is_temporary: false,
+        }
+    }
+}
+
+impl fmt::Display for DnsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "lookup {}: {}", self.name, self.err)
+    }
+}
+
+impl Error for DnsError {}
+
+/// An `OpError` for `syscall` failing with `err`, as an `io::Error`.
+pub(crate) fn syscall_error(
+    op: &'static str,
+    net: &str,
+    syscall: &'static str,
+    err: io::Error,
+) -> OpError {
+    OpError::new(op, net, SyscallError::new(syscall, err))
+}

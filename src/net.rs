@@ -1,0 +1,675 @@
+//! The public types every Go server uses: `Addr`, `Conn`, `Listener`.
+//!
+//! Go: `src/net/net.go` (`Conn`, `Listener`, `Addr`), with the address types of
+//! `tcpsock.go` (`TCPAddr`) and `unixsock.go` (`UnixAddr`).
+
+use std::fmt;
+use std::io::{self, IoSlice, Read, Write};
+use std::net::{IpAddr, SocketAddr};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::fd::NetFd;
+use crate::ipsock::join_host_port;
+
+/// A network endpoint: what `addr()`, `local_addr()` and `remote_addr()` return.
+///
+/// Go: `net.Addr`. `Display` is Go's `Addr.String()` and [`Addr::network`] is
+/// `Addr.Network()`, so `"[::]:8080"` and `"tcp"` print exactly as in Go.
+///
+/// ```
+/// let ln = gonet::listen("tcp", ":0").unwrap();
+/// let addr = ln.addr();
+/// assert_eq!(addr.network(), "tcp");
+/// assert!(addr.to_string().starts_with("[::]:"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Addr {
+    /// A TCP endpoint. Go: `*net.TCPAddr`.
+    Tcp(TcpAddr),
+    /// A UDP endpoint (only seen in errors: gonet listens and dials streams). Go: `*net.UDPAddr`.
+    Udp(TcpAddr),
+    /// A bare IP (only seen in errors). Go: `*net.IPAddr`; prints without a port.
+    Ip(TcpAddr),
+    /// A Unix-domain socket. Go: `*net.UnixAddr`.
+    Unix(UnixAddr),
+}
+
+impl Addr {
+    /// The network name: "tcp", "udp", "ip", or the Unix address's own ("unix",
+    /// "unixpacket").
+    ///
+    /// Go: `Addr.Network()`.
+    ///
+    /// ```
+    /// let a = gonet::Addr::Unix(gonet::UnixAddr::new("/tmp/x.sock", "unix"));
+    /// assert_eq!(a.network(), "unix");
+    /// ```
+    pub fn network(&self) -> &str {
+        match self {
+            Addr::Tcp(_) => "tcp",
+            Addr::Udp(_) => "udp",
+            Addr::Ip(_) => "ip",
+            Addr::Unix(u) => &u.net,
+        }
+    }
+
+    /// The IP endpoint as a `SocketAddr`, for TCP addresses (a missing IP reads as the
+    /// IPv6 wildcard `::`).
+    ///
+    /// ```
+    /// let ln = gonet::listen("tcp4", "127.0.0.1:0").unwrap();
+    /// let sa = ln.addr().socket_addr().unwrap();
+    /// assert_eq!(sa.ip(), std::net::Ipv4Addr::LOCALHOST);
+    /// ```
+    pub fn socket_addr(&self) -> Option<SocketAddr> {
+        match self {
+            Addr::Tcp(t) | Addr::Udp(t) => Some(t.socket_addr()),
+            Addr::Ip(_) | Addr::Unix(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for Addr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Addr::Tcp(t) | Addr::Udp(t) => t.fmt(f),
+            Addr::Ip(t) => f.write_str(&t.host()),
+            Addr::Unix(u) => u.fmt(f),
+        }
+    }
+}
+
+impl From<SocketAddr> for Addr {
+    /// A TCP address; IPv4-mapped IPv6 addresses become plain IPv4, as Go prints them.
+    fn from(sa: SocketAddr) -> Addr {
+        Addr::Tcp(TcpAddr::from(sa))
+    }
+}
+
+/// An IP endpoint: IP (absent for the wildcard), port and IPv6 zone.
+///
+/// Go: `net.TCPAddr{IP, Port, Zone}`. `Display` is Go's `TCPAddr.String()`:
+/// `127.0.0.1:80`, `[::1]:80`, `[fe80::1%lo]:80`, and `:80` when the IP is absent.
+///
+/// ```
+/// let a = gonet::TcpAddr { ip: None, port: 8080, zone: String::new() };
+/// assert_eq!(a.to_string(), ":8080");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct TcpAddr {
+    /// The IP; `None` for a listen address given without a host (":8080").
+    pub ip: Option<IpAddr>,
+    /// The port.
+    pub port: u16,
+    /// The IPv6 zone (interface name or number), or empty.
+    pub zone: String,
+}
+
+impl TcpAddr {
+    /// As a `SocketAddr`; an absent IP reads as `::`, a numeric zone as the scope id.
+    ///
+    /// ```
+    /// let a = gonet::TcpAddr { ip: None, port: 80, zone: String::new() };
+    /// assert_eq!(a.socket_addr().to_string(), "[::]:80");
+    /// ```
+    pub fn socket_addr(&self) -> SocketAddr {
+        match self.ip {
+            Some(IpAddr::V4(v4)) => SocketAddr::from((v4, self.port)),
+            Some(IpAddr::V6(v6)) => {
+                let scope = crate::ipsock::zone_index(&self.zone);
+                SocketAddr::V6(std::net::SocketAddrV6::new(v6, self.port, 0, scope))
+            }
+            None => SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, self.port)),
+        }
+    }
+
+    /// The host part as Go prints it: the IP (IPv4-mapped shown as IPv4) plus "%zone".
+    fn host(&self) -> String {
+        let ip = match self.ip {
+            None => String::new(),
+            Some(ip) => ip.to_canonical().to_string(),
+        };
+        if self.zone.is_empty() {
+            ip
+        } else {
+            format!("{ip}%{}", self.zone)
+        }
+    }
+}
+
+impl fmt::Display for TcpAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&join_host_port(&self.host(), &self.port.to_string()))
+    }
+}
+
+impl From<SocketAddr> for TcpAddr {
+    fn from(sa: SocketAddr) -> TcpAddr {
+        let zone = match sa {
+            SocketAddr::V6(v6) if v6.scope_id() != 0 => crate::ipsock::zone_name(v6.scope_id()),
+            _ => String::new(),
+        };
+        TcpAddr {
+            ip: Some(sa.ip().to_canonical()),
+            port: sa.port(),
+            zone,
+        }
+    }
+}
+
+/// A Unix-domain socket address: a path, an abstract name written `@name`, or empty.
+///
+/// Go: `net.UnixAddr{Name, Net}`. `Display` prints the name.
+///
+/// ```
+/// let a = gonet::UnixAddr::new("@gonet-doc", "unix");
+/// assert_eq!(a.to_string(), "@gonet-doc");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct UnixAddr {
+    /// The path, or `@name` for Linux's abstract namespace.
+    pub name: String,
+    /// "unix", "unixpacket" or "unixgram".
+    pub net: String,
+}
+
+impl UnixAddr {
+    /// A Unix address `name` on network `net`.
+    ///
+    /// Go: `&net.UnixAddr{Name: name, Net: net}`.
+    ///
+    /// ```
+    /// assert_eq!(gonet::UnixAddr::new("/run/app.sock", "unix").name, "/run/app.sock");
+    /// ```
+    pub fn new(name: impl Into<String>, net: impl Into<String>) -> UnixAddr {
+        UnixAddr {
+            name: name.into(),
+            net: net.into(),
+        }
+    }
+}
+
+impl fmt::Display for UnixAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
+/// A stream connection: TCP or Unix.
+///
+/// Go: `net.Conn`. Reads and writes park the calling coroutine in may's netpoller, so a
+/// handler is plain blocking code. Methods take `&self`, as in Go: one coroutine may read
+/// while another writes, and `close()` from anywhere wakes both with
+/// "use of closed network connection". `write` writes the whole buffer (or fails), as
+/// Go's `Write` does. The descriptor itself is released when the last handle is dropped.
+///
+/// `Conn` implements `Read` and `Write`, and so does `&Conn`.
+///
+/// ```
+/// use std::io::{Read, Write};
+/// let ln = gonet::listen("tcp", "127.0.0.1:0").unwrap();
+/// let mut client = gonet::dial("tcp", &ln.addr().to_string()).unwrap();
+/// let server = ln.accept().unwrap();
+/// client.write_all(b"ping").unwrap();
+/// let mut buf = [0u8; 4];
+/// server.read_full(&mut buf).unwrap();
+/// assert_eq!(&buf, b"ping");
+/// ```
+#[derive(Clone)]
+pub struct Conn {
+    pub(crate) fd: Arc<NetFd>,
+}
+
+impl Conn {
+    pub(crate) fn new(fd: NetFd) -> Conn {
+        Conn { fd: Arc::new(fd) }
+    }
+
+    /// Reads into `buf`, parking the coroutine until data arrives; `Ok(0)` is end of
+    /// stream (Go's `io.EOF`).
+    ///
+    /// Go: `conn.Read(b)`. A passed read deadline fails it with "i/o timeout"; `close()`
+    /// fails it with "use of closed network connection".
+    ///
+    /// ```
+    /// let ln = gonet::listen("tcp", "127.0.0.1:0").unwrap();
+    /// let client = gonet::dial("tcp", &ln.addr().to_string()).unwrap();
+    /// let server = ln.accept().unwrap();
+    /// client.write(b"hi").unwrap();
+    /// let mut buf = [0u8; 16];
+    /// let n = server.read(&mut buf).unwrap();
+    /// assert_eq!(&buf[..n], b"hi");
+    /// ```
+    pub fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.fd.read(buf)
+    }
+
+    /// Reads exactly `buf.len()` bytes. Go: `io.ReadFull(conn, buf)`.
+    ///
+    /// ```
+    /// let ln = gonet::listen("tcp", "127.0.0.1:0").unwrap();
+    /// let client = gonet::dial("tcp", &ln.addr().to_string()).unwrap();
+    /// let server = ln.accept().unwrap();
+    /// client.write(b"hello").unwrap();
+    /// let mut buf = [0u8; 5];
+    /// server.read_full(&mut buf).unwrap();
+    /// assert_eq!(&buf, b"hello");
+    /// ```
+    pub fn read_full(&self, buf: &mut [u8]) -> io::Result<()> {
+        (&mut &*self).read_exact(buf)
+    }
+
+    /// Writes all of `buf`, parking while the socket's send buffer is full; returns
+    /// `buf.len()`, or the error that stopped it (after a partial write, the count
+    /// written so far; the next call reports the error).
+    ///
+    /// Go: `conn.Write(b)`. Concurrent writers do not interleave their buffers.
+    ///
+    /// ```
+    /// let ln = gonet::listen("tcp", "127.0.0.1:0").unwrap();
+    /// let client = gonet::dial("tcp", &ln.addr().to_string()).unwrap();
+    /// assert_eq!(client.write(b"abc").unwrap(), 3);
+    /// ```
+    pub fn write(&self, buf: &[u8]) -> io::Result<usize> {
+        self.fd.write(buf)
+    }
+
+    /// Closes the connection: every blocked and later `read`/`write` on it fails with
+    /// "use of closed network connection" and the peer sees end of stream. A second
+    /// `close` fails the same way.
+    ///
+    /// Go: `conn.Close()`. The descriptor number is given back when the last clone of
+    /// this `Conn` is dropped (dropping also closes).
+    ///
+    /// ```
+    /// let ln = gonet::listen("tcp", "127.0.0.1:0").unwrap();
+    /// let conn = gonet::dial("tcp", &ln.addr().to_string()).unwrap();
+    /// conn.close().unwrap();
+    /// assert!(gonet::is_closed(&conn.write(b"x").unwrap_err()));
+    /// ```
+    pub fn close(&self) -> io::Result<()> {
+        self.fd.close()
+    }
+
+    /// Shuts down the reading side. Go: `TCPConn.CloseRead` / `UnixConn.CloseRead`.
+    ///
+    /// ```
+    /// let ln = gonet::listen("tcp", "127.0.0.1:0").unwrap();
+    /// let conn = gonet::dial("tcp", &ln.addr().to_string()).unwrap();
+    /// conn.close_read().unwrap();
+    /// assert_eq!(conn.read(&mut [0u8; 4]).unwrap(), 0);
+    /// ```
+    pub fn close_read(&self) -> io::Result<()> {
+        self.fd.shutdown(std::net::Shutdown::Read)
+    }
+
+    /// Shuts down the writing side: the peer reads end of stream, and can still send.
+    /// Go: `TCPConn.CloseWrite` / `UnixConn.CloseWrite` (a proxy's half-close).
+    ///
+    /// ```
+    /// let ln = gonet::listen("tcp", "127.0.0.1:0").unwrap();
+    /// let client = gonet::dial("tcp", &ln.addr().to_string()).unwrap();
+    /// let server = ln.accept().unwrap();
+    /// client.close_write().unwrap();
+    /// assert_eq!(server.read(&mut [0u8; 4]).unwrap(), 0);
+    /// server.write(b"still open").unwrap();
+    /// ```
+    pub fn close_write(&self) -> io::Result<()> {
+        self.fd.shutdown(std::net::Shutdown::Write)
+    }
+
+    /// The local address. Go: `conn.LocalAddr()`.
+    ///
+    /// ```
+    /// let ln = gonet::listen("tcp4", "127.0.0.1:0").unwrap();
+    /// let conn = gonet::dial("tcp", &ln.addr().to_string()).unwrap();
+    /// assert_eq!(conn.local_addr().socket_addr().unwrap().ip().to_string(), "127.0.0.1");
+    /// ```
+    pub fn local_addr(&self) -> Addr {
+        self.fd.local_addr()
+    }
+
+    /// The remote address. Go: `conn.RemoteAddr()`.
+    ///
+    /// ```
+    /// let ln = gonet::listen("tcp4", "127.0.0.1:0").unwrap();
+    /// let conn = gonet::dial("tcp", &ln.addr().to_string()).unwrap();
+    /// assert_eq!(conn.remote_addr(), ln.addr());
+    /// ```
+    pub fn remote_addr(&self) -> Addr {
+        self.fd.remote_addr()
+    }
+
+    /// Sets the read and write deadlines: an absolute instant after which blocked and
+    /// future calls fail with "i/o timeout" (`ErrorKind::TimedOut`); `None` clears them.
+    /// A call already parked sees the new deadline at once.
+    ///
+    /// Go: `conn.SetDeadline(t)`; `None` is Go's zero `time.Time`.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// let ln = gonet::listen("tcp", "127.0.0.1:0").unwrap();
+    /// let conn = gonet::dial("tcp", &ln.addr().to_string()).unwrap();
+    /// conn.set_deadline(Some(Instant::now() + Duration::from_millis(20))).unwrap();
+    /// let err = conn.read(&mut [0u8; 1]).unwrap_err();
+    /// assert_eq!(err.kind(), std::io::ErrorKind::TimedOut);
+    /// ```
+    pub fn set_deadline(&self, t: Option<Instant>) -> io::Result<()> {
+        self.fd.set_deadline(t, true, true)
+    }
+
+    /// Sets the read deadline only. Go: `conn.SetReadDeadline(t)`.
+    ///
+    /// ```
+    /// let ln = gonet::listen("tcp", "127.0.0.1:0").unwrap();
+    /// let conn = gonet::dial("tcp", &ln.addr().to_string()).unwrap();
+    /// conn.set_read_deadline(Some(std::time::Instant::now())).unwrap();
+    /// assert!(gonet::is_timeout(&conn.read(&mut [0u8; 1]).unwrap_err()));
+    /// ```
+    pub fn set_read_deadline(&self, t: Option<Instant>) -> io::Result<()> {
+        self.fd.set_deadline(t, true, false)
+    }
+
+    /// Sets the write deadline only. Go: `conn.SetWriteDeadline(t)`.
+    ///
+    /// ```
+    /// let ln = gonet::listen("tcp", "127.0.0.1:0").unwrap();
+    /// let conn = gonet::dial("tcp", &ln.addr().to_string()).unwrap();
+    /// conn.set_write_deadline(Some(std::time::Instant::now())).unwrap();
+    /// assert!(gonet::is_timeout(&conn.write(b"x").unwrap_err()));
+    /// ```
+    pub fn set_write_deadline(&self, t: Option<Instant>) -> io::Result<()> {
+        self.fd.set_deadline(t, false, true)
+    }
+
+    /// Another handle to the same connection (no new descriptor): reads on one and writes
+    /// on the other may run in different coroutines; `close()` on either closes both.
+    ///
+    /// Go has no equivalent (a `net.Conn` is already shared by copying it).
+    ///
+    /// ```
+    /// let ln = gonet::listen("tcp", "127.0.0.1:0").unwrap();
+    /// let conn = gonet::dial("tcp", &ln.addr().to_string()).unwrap();
+    /// let writer = conn.try_clone().unwrap();
+    /// assert_eq!(writer.local_addr(), conn.local_addr());
+    /// ```
+    pub fn try_clone(&self) -> io::Result<Conn> {
+        Ok(self.clone())
+    }
+
+    /// Turns Nagle's algorithm off (`true`, Go's default for every TCP conn) or on.
+    ///
+    /// Go: `TCPConn.SetNoDelay`. Fails on Unix connections.
+    ///
+    /// ```
+    /// let ln = gonet::listen("tcp", "127.0.0.1:0").unwrap();
+    /// let conn = gonet::dial("tcp", &ln.addr().to_string()).unwrap();
+    /// conn.set_nodelay(false).unwrap();
+    /// ```
+    pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
+        self.fd.set_nodelay(nodelay)
+    }
+
+    /// Turns TCP keep-alive probes on or off.
+    ///
+    /// Go: `TCPConn.SetKeepAlive`. Fails on Unix connections.
+    ///
+    /// ```
+    /// let ln = gonet::listen("tcp", "127.0.0.1:0").unwrap();
+    /// let conn = gonet::dial("tcp", &ln.addr().to_string()).unwrap();
+    /// conn.set_keep_alive(false).unwrap();
+    /// ```
+    pub fn set_keep_alive(&self, keep_alive: bool) -> io::Result<()> {
+        self.fd.set_keep_alive(keep_alive)
+    }
+
+    /// Sets the keep-alive idle time and probe interval (Go sets both to the period).
+    ///
+    /// Go: `TCPConn.SetKeepAlivePeriod`.
+    ///
+    /// ```
+    /// let ln = gonet::listen("tcp", "127.0.0.1:0").unwrap();
+    /// let conn = gonet::dial("tcp", &ln.addr().to_string()).unwrap();
+    /// conn.set_keep_alive_period(std::time::Duration::from_secs(30)).unwrap();
+    /// ```
+    pub fn set_keep_alive_period(&self, period: Duration) -> io::Result<()> {
+        self.fd.set_keep_alive_period(period)
+    }
+
+    /// Sets `SO_LINGER`: `Some(Duration::ZERO)` makes close send a reset (RST) and drop
+    /// unsent data; `None` restores the default (graceful close in the background).
+    ///
+    /// Go: `TCPConn.SetLinger(sec)` (negative = `None`).
+    ///
+    /// ```
+    /// let ln = gonet::listen("tcp", "127.0.0.1:0").unwrap();
+    /// let conn = gonet::dial("tcp", &ln.addr().to_string()).unwrap();
+    /// conn.set_linger(Some(std::time::Duration::ZERO)).unwrap();
+    /// ```
+    pub fn set_linger(&self, linger: Option<Duration>) -> io::Result<()> {
+        self.fd.set_linger(linger)
+    }
+}
+
+impl fmt::Debug for Conn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Conn")
+            .field("net", &self.fd.net())
+            .field("local", &self.local_addr().to_string())
+            .field("remote", &self.remote_addr().to_string())
+            .finish()
+    }
+}
+
+impl Read for &Conn {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.fd.read(buf)
+    }
+}
+
+impl Write for &Conn {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.fd.write(buf)
+    }
+
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        self.fd.write_vectored(bufs)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Read for Conn {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.fd.read(buf)
+    }
+}
+
+impl Write for Conn {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.fd.write(buf)
+    }
+
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        self.fd.write_vectored(bufs)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl AsRawFd for Conn {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+}
+
+impl AsFd for Conn {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+/// A stream listener: TCP or Unix.
+///
+/// Go: `net.Listener`. `Send + Sync`: share it through an `Arc` to accept from several
+/// coroutines, or to `close()` it from another one, which wakes a parked `accept` with
+/// "use of closed network connection" ([`is_closed`](crate::is_closed)).
+///
+/// ```
+/// let ln = gonet::listen("tcp", "127.0.0.1:0").unwrap();
+/// let client = gonet::dial("tcp", &ln.addr().to_string()).unwrap();
+/// let conn = ln.accept().unwrap();
+/// assert_eq!(conn.remote_addr(), client.local_addr());
+/// ```
+pub struct Listener {
+    pub(crate) fd: NetFd,
+    /// The keep-alive period given to accepted TCP conns; `None` turns keep-alive off.
+    pub(crate) keep_alive: Option<Duration>,
+    /// A Unix socket file to remove on close. Go: `UnixListener.unlink`.
+    pub(crate) unlink: Option<PathBuf>,
+    pub(crate) unlink_on_close: AtomicBool,
+}
+
+impl Listener {
+    /// Waits for the next connection and returns it. TCP conns come with TCP_NODELAY
+    /// and the listener's keep-alive set, as Go's do.
+    ///
+    /// Go: `ln.Accept()`. Parks the coroutine (or blocks the thread) until a client
+    /// connects; fails with "use of closed network connection" once `close()` is called.
+    ///
+    /// ```
+    /// let ln = gonet::listen("tcp", "127.0.0.1:0").unwrap();
+    /// let _client = gonet::dial("tcp", &ln.addr().to_string()).unwrap();
+    /// let conn = ln.accept().unwrap();
+    /// assert_eq!(conn.local_addr(), ln.addr());
+    /// ```
+    pub fn accept(&self) -> io::Result<Conn> {
+        let fd = self.fd.accept()?;
+        if self.fd.is_tcp() {
+            crate::sockopt::set_accepted_tcp_opts(&fd, self.keep_alive)?;
+        }
+        Ok(Conn::new(fd))
+    }
+
+    /// The address the listener is bound to. Go: `ln.Addr()`.
+    ///
+    /// ```
+    /// let ln = gonet::listen("tcp", ":0").unwrap();
+    /// assert!(ln.addr().to_string().starts_with("[::]:"));
+    /// ```
+    pub fn addr(&self) -> Addr {
+        self.fd.local_addr()
+    }
+
+    /// Stops listening: a parked `accept` and all later ones fail with "use of closed
+    /// network connection"; a Unix listener removes its socket file. A second `close`
+    /// fails the same way.
+    ///
+    /// Go: `ln.Close()`. Dropping the listener closes it too.
+    ///
+    /// ```
+    /// let ln = gonet::listen("tcp", "127.0.0.1:0").unwrap();
+    /// ln.close().unwrap();
+    /// assert!(gonet::is_closed(&ln.close().unwrap_err()));
+    /// ```
+    pub fn close(&self) -> io::Result<()> {
+        let r = self.fd.close();
+        self.remove_socket_file();
+        r
+    }
+
+    fn remove_socket_file(&self) {
+        if let Some(path) = &self.unlink {
+            if self.unlink_on_close.swap(false, Ordering::AcqRel) {
+                if let Err(e) = std::fs::remove_file(path) {
+                    log::debug!("gonet: removing {}: {e}", path.display());
+                }
+            }
+        }
+    }
+
+    /// An iterator of accepted connections (each item an `accept()` result); it never
+    /// ends by itself, so stop on [`is_closed`](crate::is_closed) errors.
+    ///
+    /// ```
+    /// let ln = gonet::listen("tcp", "127.0.0.1:0").unwrap();
+    /// let _client = gonet::dial("tcp", &ln.addr().to_string()).unwrap();
+    /// let first = ln.incoming().next().unwrap().unwrap();
+    /// assert_eq!(first.local_addr(), ln.addr());
+    /// ```
+    pub fn incoming(&self) -> Incoming<'_> {
+        Incoming { listener: self }
+    }
+
+    /// Sets a deadline for `accept`: after it, a blocked and every later `accept` fails
+    /// with "i/o timeout"; `None` clears it.
+    ///
+    /// Go: `TCPListener.SetDeadline` / `UnixListener.SetDeadline`.
+    ///
+    /// ```
+    /// let ln = gonet::listen("tcp", "127.0.0.1:0").unwrap();
+    /// ln.set_deadline(Some(std::time::Instant::now())).unwrap();
+    /// assert!(gonet::is_timeout(&ln.accept().unwrap_err()));
+    /// ```
+    pub fn set_deadline(&self, t: Option<Instant>) -> io::Result<()> {
+        self.fd.set_deadline(t, true, false)
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.remove_socket_file();
+    }
+}
+
+impl fmt::Debug for Listener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Listener")
+            .field("net", &self.fd.net())
+            .field("addr", &self.addr().to_string())
+            .finish()
+    }
+}
+
+impl AsRawFd for Listener {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+}
+
+impl AsFd for Listener {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+/// The iterator returned by [`Listener::incoming`].
+///
+/// ```
+/// let ln = gonet::listen("tcp", "127.0.0.1:0").unwrap();
+/// let _c = gonet::dial("tcp", &ln.addr().to_string()).unwrap();
+/// for conn in ln.incoming().take(1) {
+///     assert!(conn.is_ok());
+/// }
+/// ```
+#[derive(Debug)]
+pub struct Incoming<'a> {
+    listener: &'a Listener,
+}
+
+impl Iterator for Incoming<'_> {
+    type Item = io::Result<Conn>;
+
+    fn next(&mut self) -> Option<io::Result<Conn>> {
+        Some(self.listener.accept())
+    }
+}
