@@ -1002,203 +1002,206 @@ pub mod __select {
     use super::*;
     pub use crate::select::{select as run, CaseRef};
 
-/// A receive case of [`select!`](crate::select!); built by the macro, not part of the API.
-#[doc(hidden)]
-pub struct RecvCase<'a, T> {
-    chan: &'a Chan<T>,
-    waiter: Option<Arc<Waiter<T>>>,
-    /// Some(Some(v)): received v; Some(None): closed.
-    result: Option<Option<T>>,
-    wake: Option<Arc<Signal>>,
-}
-
-impl<'a, T> RecvCase<'a, T> {
-    /// The case for `recv(rx)`.
-    pub fn new(rx: &'a Receiver<T>) -> Self {
-        RecvCase {
-            chan: &rx.chan,
-            waiter: None,
-            result: None,
-            wake: None,
-        }
+    /// A receive case of [`select!`](crate::select!); built by the macro, not part of the API.
+    #[doc(hidden)]
+    pub struct RecvCase<'a, T> {
+        chan: &'a Chan<T>,
+        waiter: Option<Arc<Waiter<T>>>,
+        /// Some(Some(v)): received v; Some(None): closed.
+        result: Option<Option<T>>,
+        wake: Option<Arc<Signal>>,
     }
 
-    /// Type-erased handle for `select::run`.
-    pub fn case(&mut self) -> CaseRef<'_> {
-        CaseRef::new(self)
-    }
-
-    /// The received value (`None`: closed). Only meaningful for the chosen case.
-    pub fn into_result(self) -> Option<T> {
-        self.result.flatten()
-    }
-}
-
-/// A send case of [`select!`](crate::select!); built by the macro, not part of the API.
-#[doc(hidden)]
-pub struct SendCase<'a, T> {
-    chan: &'a Chan<T>,
-    value: Option<T>,
-    waiter: Option<Arc<Waiter<T>>>,
-    /// Some(Ok): sent; Some(Err): closed (the value is back in `value`).
-    result: Option<Result<(), ()>>,
-    wake: Option<Arc<Signal>>,
-}
-
-impl<'a, T> SendCase<'a, T> {
-    /// The case for `send(tx, v)`.
-    pub fn new(tx: &'a Sender<T>, v: T) -> Self {
-        SendCase {
-            chan: &tx.chan,
-            value: Some(v),
-            waiter: None,
-            result: None,
-            wake: None,
-        }
-    }
-
-    /// Type-erased handle for `select::run`.
-    pub fn case(&mut self) -> CaseRef<'_> {
-        CaseRef::new(self)
-    }
-
-    /// `Ok` if the value was sent, else the value back. Only meaningful for the chosen
-    /// case.
-    pub fn into_result(mut self) -> Result<(), SendError<T>> {
-        match self.result {
-            Some(Ok(())) => Ok(()),
-            _ => match self.value.take() {
-                Some(v) => Err(SendError(v)),
-                // Unreachable by construction: a failed send keeps its value.
-                None => Ok(()),
-            },
-        }
-    }
-
-    pub(crate) fn take_value(&mut self) -> T {
-        match self.value.take() {
-            Some(v) => v,
-            None => unreachable!("gonet: a timed-out send lost its value"),
-        }
-    }
-}
-
-impl<T> Case for RecvCase<'_, T> {
-    fn lock(&self) -> &RawLock {
-        &self.chan.lock
-    }
-
-    unsafe fn poll(&mut self) -> bool {
-        // SAFETY: the caller holds our lock.
-        let st = unsafe { self.chan.state_locked() };
-        match st.try_recv() {
-            RecvAttempt::Got(v, wake) => {
-                self.result = Some(Some(v));
-                self.wake = wake;
-                true
+    impl<'a, T> RecvCase<'a, T> {
+        /// The case for `recv(rx)`.
+        pub fn new(rx: &'a Receiver<T>) -> Self {
+            RecvCase {
+                chan: &rx.chan,
+                waiter: None,
+                result: None,
+                wake: None,
             }
-            RecvAttempt::Closed => {
-                self.result = Some(None);
-                true
-            }
-            RecvAttempt::Empty => false,
+        }
+
+        /// Type-erased handle for `select::run`.
+        pub fn case(&mut self) -> CaseRef<'_> {
+            CaseRef::new(self)
+        }
+
+        /// The received value (`None`: closed). Only meaningful for the chosen case.
+        pub fn into_result(self) -> Option<T> {
+            self.result.flatten()
         }
     }
 
-    unsafe fn enqueue(&mut self, signal: &Arc<Signal>, case: usize) {
-        let w = Arc::new(Waiter {
-            signal: signal.clone(),
-            case,
-            slot: UnsafeCell::new(None),
-        });
-        // SAFETY: the caller holds our lock.
-        unsafe { self.chan.state_locked() }
-            .recvq
-            .push_back(w.clone());
-        self.waiter = Some(w);
+    /// A send case of [`select!`](crate::select!); built by the macro, not part of the API.
+    #[doc(hidden)]
+    pub struct SendCase<'a, T> {
+        chan: &'a Chan<T>,
+        value: Option<T>,
+        waiter: Option<Arc<Waiter<T>>>,
+        /// Some(Ok): sent; Some(Err): closed (the value is back in `value`).
+        result: Option<Result<(), ()>>,
+        wake: Option<Arc<Signal>>,
     }
 
-    fn wake_after_unlock(&mut self) {
-        if let Some(s) = self.wake.take() {
-            s.wake();
-        }
-    }
-
-    fn finish(&mut self, chosen: bool) {
-        let Some(w) = self.waiter.take() else { return };
-        if chosen {
-            // SAFETY: the signal is FIRED for this case (seen with Acquire): the
-            // counterparty is done with the slot.
-            self.result = Some(unsafe { w.take() });
-        } else {
-            let mut g = self.chan.locked();
-            g.state().recvq.retain(|x| !Arc::ptr_eq(x, &w));
-        }
-    }
-}
-
-impl<T> Case for SendCase<'_, T> {
-    fn lock(&self) -> &RawLock {
-        &self.chan.lock
-    }
-
-    unsafe fn poll(&mut self) -> bool {
-        let Some(v) = self.value.take() else {
-            return false;
-        };
-        // SAFETY: the caller holds our lock.
-        let st = unsafe { self.chan.state_locked() };
-        match st.try_send(self.chan.cap, v) {
-            SendAttempt::Sent(wake) => {
-                self.result = Some(Ok(()));
-                self.wake = wake;
-                true
+    impl<'a, T> SendCase<'a, T> {
+        /// The case for `send(tx, v)`.
+        pub fn new(tx: &'a Sender<T>, v: T) -> Self {
+            SendCase {
+                chan: &tx.chan,
+                value: Some(v),
+                waiter: None,
+                result: None,
+                wake: None,
             }
-            SendAttempt::Closed(v) => {
-                self.value = Some(v);
-                self.result = Some(Err(()));
-                true
+        }
+
+        /// Type-erased handle for `select::run`.
+        pub fn case(&mut self) -> CaseRef<'_> {
+            CaseRef::new(self)
+        }
+
+        /// `Ok` if the value was sent, else the value back. Only meaningful for the chosen
+        /// case.
+        pub fn into_result(mut self) -> Result<(), SendError<T>> {
+            match self.result {
+                Some(Ok(())) => Ok(()),
+                _ => match self.value.take() {
+                    Some(v) => Err(SendError(v)),
+                    // Unreachable by construction: a failed send keeps its value.
+                    None => Ok(()),
+                },
             }
-            SendAttempt::Full(v) => {
-                self.value = Some(v);
-                false
+        }
+
+        pub(crate) fn take_value(&mut self) -> T {
+            match self.value.take() {
+                Some(v) => v,
+                None => unreachable!("gonet: a timed-out send lost its value"),
             }
         }
     }
 
-    unsafe fn enqueue(&mut self, signal: &Arc<Signal>, case: usize) {
-        let w = Arc::new(Waiter {
-            signal: signal.clone(),
-            case,
-            slot: UnsafeCell::new(self.value.take()),
-        });
-        // SAFETY: the caller holds our lock.
-        unsafe { self.chan.state_locked() }
-            .sendq
-            .push_back(w.clone());
-        self.waiter = Some(w);
-    }
+    impl<T> Case for RecvCase<'_, T> {
+        fn lock(&self) -> &RawLock {
+            &self.chan.lock
+        }
 
-    fn wake_after_unlock(&mut self) {
-        if let Some(s) = self.wake.take() {
-            s.wake();
+        unsafe fn poll(&mut self) -> bool {
+            // SAFETY: the caller holds our lock.
+            let st = unsafe { self.chan.state_locked() };
+            match st.try_recv() {
+                RecvAttempt::Got(v, wake) => {
+                    self.result = Some(Some(v));
+                    self.wake = wake;
+                    true
+                }
+                RecvAttempt::Closed => {
+                    self.result = Some(None);
+                    true
+                }
+                RecvAttempt::Empty => false,
+            }
+        }
+
+        unsafe fn enqueue(&mut self, signal: &Arc<Signal>, case: usize) {
+            let w = Arc::new(Waiter {
+                signal: signal.clone(),
+                case,
+                slot: UnsafeCell::new(None),
+            });
+            // SAFETY: the caller holds our lock.
+            unsafe { self.chan.state_locked() }
+                .recvq
+                .push_back(w.clone());
+            self.waiter = Some(w);
+        }
+
+        fn wake_after_unlock(&mut self) {
+            if let Some(s) = self.wake.take() {
+                s.wake();
+            }
+        }
+
+        fn finish(&mut self, chosen: bool) {
+            let Some(w) = self.waiter.take() else { return };
+            if chosen {
+                // SAFETY: the signal is FIRED for this case (seen with Acquire): the
+                // counterparty is done with the slot.
+                self.result = Some(unsafe { w.take() });
+            } else {
+                let mut g = self.chan.locked();
+                g.state().recvq.retain(|x| !Arc::ptr_eq(x, &w));
+            }
         }
     }
 
-    fn finish(&mut self, chosen: bool) {
-        let Some(w) = self.waiter.take() else { return };
-        if !chosen {
-            let mut g = self.chan.locked();
-            g.state().sendq.retain(|x| !Arc::ptr_eq(x, &w));
+    impl<T> Case for SendCase<'_, T> {
+        fn lock(&self) -> &RawLock {
+            &self.chan.lock
         }
-        // SAFETY: the signal is settled (FIRED for some case, seen with Acquire, or
-        // ABANDONED by us): no counterparty can claim it, so the slot is ours again. A
-        // receiver that took the value left the slot empty; a close left it full.
-        self.value = unsafe { w.take() };
-        if chosen {
-            self.result = Some(if self.value.is_none() { Ok(()) } else { Err(()) });
+
+        unsafe fn poll(&mut self) -> bool {
+            let Some(v) = self.value.take() else {
+                return false;
+            };
+            // SAFETY: the caller holds our lock.
+            let st = unsafe { self.chan.state_locked() };
+            match st.try_send(self.chan.cap, v) {
+                SendAttempt::Sent(wake) => {
+                    self.result = Some(Ok(()));
+                    self.wake = wake;
+                    true
+                }
+                SendAttempt::Closed(v) => {
+                    self.value = Some(v);
+                    self.result = Some(Err(()));
+                    true
+                }
+                SendAttempt::Full(v) => {
+                    self.value = Some(v);
+                    false
+                }
+            }
+        }
+
+        unsafe fn enqueue(&mut self, signal: &Arc<Signal>, case: usize) {
+            let w = Arc::new(Waiter {
+                signal: signal.clone(),
+                case,
+                slot: UnsafeCell::new(self.value.take()),
+            });
+            // SAFETY: the caller holds our lock.
+            unsafe { self.chan.state_locked() }
+                .sendq
+                .push_back(w.clone());
+            self.waiter = Some(w);
+        }
+
+        fn wake_after_unlock(&mut self) {
+            if let Some(s) = self.wake.take() {
+                s.wake();
+            }
+        }
+
+        fn finish(&mut self, chosen: bool) {
+            let Some(w) = self.waiter.take() else { return };
+            if !chosen {
+                let mut g = self.chan.locked();
+                g.state().sendq.retain(|x| !Arc::ptr_eq(x, &w));
+            }
+            // SAFETY: the signal is settled (FIRED for some case, seen with Acquire, or
+            // ABANDONED by us): no counterparty can claim it, so the slot is ours again. A
+            // receiver that took the value left the slot empty; a close left it full.
+            self.value = unsafe { w.take() };
+            if chosen {
+                self.result = Some(if self.value.is_none() {
+                    Ok(())
+                } else {
+                    Err(())
+                });
+            }
         }
     }
-}
-
 }

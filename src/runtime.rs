@@ -1,1 +1,140 @@
-//! (being written)
+//! Scheduler settings and process limits: the parts of Go's `runtime` (and `runtime/debug`)
+//! a server needs, mapped onto may's configuration.
+//!
+//! # When to call what
+//! may reads its configuration **once**, when its scheduler starts: at the first coroutine
+//! spawn (`go!`), the first coroutine sleep, timer or channel park inside a coroutine, or
+//! the first socket registered with its netpoller (any gonet listen/dial). So
+//! [`set_max_procs`] and [`set_stack_size`] belong at the top of `main`, before anything
+//! else touches gonet or may; later calls are accepted but change nothing that runs (the
+//! value they report is then the requested one, not the running one). [`num_cpu`] and
+//! [`gosched`] can be called at any time.
+//!
+//! ```
+//! // First thing in main(), before any go!, channel wait, timer or socket:
+//! gonet::runtime::set_max_procs(gonet::runtime::num_cpu());
+//! gonet::runtime::set_stack_size(64 * 1024);
+//! let h = gonet::go!(|| "running");
+//! assert_eq!(h.join().unwrap(), "running");
+//! ```
+//!
+//! # What a coroutine costs
+//! Unlike a goroutine's (2 KiB, growing by copying), a may coroutine stack is fixed at
+//! spawn. Each one is its own `mmap` of the stack size rounded up to whole pages, plus one
+//! `PROT_NONE` guard page below it; running off the end hits the guard page and aborts the
+//! process with "coroutine has overflowed its stack". Only the pages a coroutine touches
+//! take RAM (a coroutine that stays shallow costs a few pages of its 32 KiB), but every stack
+//! is two kernel memory mappings (the stack and its guard), and Linux allows
+//! `vm.max_map_count` (65530 by default) mappings per process: about 32,000 live
+//! coroutines, fewer with the program's own mappings. may also keeps a pool of 1,000
+//! ready-made coroutines (stacks included) from the moment its scheduler starts.
+
+// ---------------------------------------------------------------------------------------
+// Scheduler: worker threads (Go: GOMAXPROCS, NumCPU, Gosched)
+// ---------------------------------------------------------------------------------------
+
+/// Sets the number of may worker threads that run coroutines and returns the previous
+/// setting; `0` changes nothing and just reports it. The default is [`num_cpu`].
+///
+/// Go: `runtime.GOMAXPROCS(n)`.
+///
+/// Must be called before may's scheduler starts (see the [module docs](self)): may sizes
+/// its worker pool once. Each worker is an OS thread with its own run queue and epoll
+/// instance; may pins worker *i* to CPU core *i* (wrapping around), so more workers than
+/// cores share cores. A worker that blocks its thread (a std lock, `std::thread::sleep`, a
+/// blocking syscall) stalls the coroutines queued on it; idle workers steal some of that
+/// work, but more workers is no substitute for parking properly.
+///
+/// ```
+/// let before = gonet::runtime::set_max_procs(0); // query only
+/// assert!(before >= 1);
+/// assert_eq!(gonet::runtime::set_max_procs(before), before);
+/// ```
+pub fn set_max_procs(n: usize) -> usize {
+    let config = may::config();
+    let previous = config.get_workers();
+    if n > 0 {
+        config.set_workers(n);
+    }
+    previous
+}
+
+/// The number of CPUs the process may run on (its affinity mask, and a cgroup CPU quota
+/// if one is set), at least 1.
+///
+/// Go: `runtime.NumCPU()` (which counts the affinity mask only).
+///
+/// ```
+/// assert!(gonet::runtime::num_cpu() >= 1);
+/// ```
+pub fn num_cpu() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Yields the processor: the calling coroutine goes to the back of its worker's run queue
+/// and others run first. From a plain thread, yields the thread to the OS.
+///
+/// Go: `runtime.Gosched()`. may does not preempt: a coroutine that loops without parking
+/// (no I/O, channel, lock or sleep) keeps its worker until it calls this.
+///
+/// ```
+/// let h = gonet::go!(|| {
+///     let mut n = 0;
+///     for _ in 0..3 {
+///         n += 1;
+///         gonet::runtime::gosched(); // let others run between steps
+///     }
+///     n
+/// });
+/// assert_eq!(h.join().unwrap(), 3);
+/// ```
+pub fn gosched() {
+    may::coroutine::yield_now();
+}
+
+// ---------------------------------------------------------------------------------------
+// Coroutine stacks (Go: runtime/debug.SetMaxStack, loosely)
+// ---------------------------------------------------------------------------------------
+
+/// Sets the stack size, in **bytes**, of coroutines spawned from now on, and returns the
+/// previous size in bytes; `0` changes nothing and just reports it. The default is
+/// 32 KiB.
+///
+/// Go: no direct equivalent (goroutine stacks grow on demand; `debug.SetMaxStack` caps
+/// them). may's stacks are fixed, so this is the most any coroutine may use.
+///
+/// may counts stacks in machine words; this converts, rounding up to whole pages (which
+/// also keeps the word count even: may prints every coroutine's stack usage to stdout when
+/// it is odd). Each coroutine's stack is its own `mmap` plus a guard page, and only touched
+/// pages cost RAM; see the [module docs](self) for the mapping limit.
+///
+/// Must be called before may's scheduler starts: its coroutine pool is filled with stacks
+/// of the size set then, and later spawns reuse those pooled stacks.
+///
+/// ```
+/// let before = gonet::runtime::set_stack_size(0); // query only
+/// assert!(before >= 4096);
+/// ```
+pub fn set_stack_size(bytes: usize) -> usize {
+    let word = std::mem::size_of::<usize>();
+    let config = may::config();
+    let previous = config.get_stack_size().saturating_mul(word);
+    if bytes > 0 {
+        let page = page_size();
+        let rounded = bytes.div_ceil(page).saturating_mul(page);
+        config.set_stack_size(rounded / word);
+    }
+    previous
+}
+
+/// The memory page size (4 KiB on most systems).
+fn page_size() -> usize {
+    // SAFETY: sysconf has no preconditions; it only reads a system constant.
+    let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    usize::try_from(n).ok().filter(|&n| n > 0).unwrap_or(4096)
+}
+
+// ---------------------------------------------------------------------------------------
+// Process limits (RLIMIT_NOFILE, vm.max_map_count): see the module docs for why they
+// matter to a coroutine server.
+// ---------------------------------------------------------------------------------------

@@ -406,7 +406,11 @@ impl Heap {
         let entries = std::mem::take(&mut self.entries).into_vec();
         let before = entries.len();
         let live: Vec<Entry> = entries.into_iter().filter(Entry::is_live).collect();
-        log::debug!("gonet timers: compacted {} -> {} entries", before, live.len());
+        log::debug!(
+            "gonet timers: compacted {} -> {} entries",
+            before,
+            live.len()
+        );
         self.compact_at = MIN_COMPACT.max(2 * live.len());
         self.entries = BinaryHeap::from(live);
     }
