@@ -1,0 +1,101 @@
+//! Helpers shared by the integration tests (one test file per type or behaviour).
+//!
+//! Each test file says `mod util;` and uses what it needs.
+#![allow(dead_code)]
+
+use std::io;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Logs to the test output when RUST_LOG is set; harmless to call many times.
+pub fn init() {
+    let _ = env_logger::builder().is_test(true).try_init();
+}
+
+/// A fresh directory for Unix socket files, removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let n = N.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("gonet-{tag}-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("create temp dir");
+        TempDir(dir)
+    }
+
+    /// A path inside the directory, as a string for `listen("unix", ..)`.
+    pub fn sock(&self, name: &str) -> String {
+        self.0.join(name).to_str().expect("utf-8 temp path").to_string()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// An abstract Unix socket name unique to this process and call.
+pub fn abstract_name(tag: &str) -> String {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    format!("@gonet-test-{tag}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Serves an echo handler (one coroutine per connection, like examples/echo.rs) on `ln`
+/// until it is closed. Returns the shared listener and the accept loop's handle.
+pub fn spawn_echo(ln: gonet::Listener) -> (Arc<gonet::Listener>, may::coroutine::JoinHandle<()>) {
+    let ln = Arc::new(ln);
+    let l2 = ln.clone();
+    let h = gonet::go!(move || loop {
+        match l2.accept() {
+            Ok(conn) => {
+                gonet::go!(move || echo(conn));
+            }
+            Err(e) if gonet::is_closed(&e) => return,
+            Err(e) => panic!("accept: {e}"),
+        }
+    });
+    (ln, h)
+}
+
+/// Echoes everything read until end of stream or error.
+pub fn echo(conn: gonet::Conn) {
+    let mut buf = [0u8; 4096];
+    loop {
+        match conn.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => {
+                if conn.write(&buf[..n]).is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Open descriptors of this process.
+pub fn fd_count() -> usize {
+    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
+}
+
+/// Polls `cond` (cheaply, with a short park) until it holds or `limit` passes; for
+/// state that changes in another process or the kernel, where there is no event to wait
+/// on. Returns whether it held.
+pub fn eventually(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let end = Instant::now() + limit;
+    while Instant::now() < end {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    cond()
+}
+
+/// The error's text, for asserting Go's messages.
+pub fn text<T: std::fmt::Debug>(r: io::Result<T>) -> String {
+    r.expect_err("expected an error").to_string()
+}
