@@ -6,14 +6,16 @@
 
 use std::fmt;
 use std::io;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::os::fd::BorrowedFd;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use socket2::{Domain, SockAddr, Type};
 
-use crate::error::{AddrError, BoxError, OpError, SyscallError, UnknownNetworkError};
+use crate::error::{
+    AddrError, BoxError, DeadlineExceeded, ErrClosed, OpError, SyscallError, UnknownNetworkError,
+};
 use crate::fd::{Fail, NetFd};
 use crate::ipsock::{internet_addr_list, is_ipv4, parse_ip_zone};
 use crate::net::{Addr, Conn, Listener, TcpAddr, UnixAddr};
@@ -88,10 +90,10 @@ impl ListenConfig {
     pub fn listen(&self, network: &str, address: &str) -> io::Result<Listener> {
         crate::rlimit::raise_open_files_limit();
         let fail = |err: BoxError| -> io::Error { OpError::new("listen", network, err).into() };
-        let (afnet, _proto) = parse_network(network).map_err(|e| fail(e.into()))?;
+        let (afnet, _proto) = parse_network(network).map_err(fail)?;
         match afnet {
             "tcp" | "tcp4" | "tcp6" => {
-                let addrs = internet_addr_list(afnet, address).map_err(fail)?;
+                let addrs = internet_addr_list(afnet, address, None).map_err(fail)?;
                 let la = first_ipv4(addrs);
                 crate::tcpsock::listen_tcp(self, network, &la)
             }
@@ -101,12 +103,16 @@ impl ListenConfig {
             _ => {
                 // Go resolves UDP and IP addresses, then refuses them here.
                 let la = if afnet.starts_with("udp") {
-                    Addr::Udp(first_ipv4(internet_addr_list(afnet, address).map_err(fail)?))
+                    Addr::Udp(first_ipv4(
+                        internet_addr_list(afnet, address, None).map_err(fail)?,
+                    ))
                 } else {
                     Addr::Ip(ip_addr(address).map_err(fail)?)
                 };
                 let e = AddrError::new("unexpected address type", address);
-                Err(OpError::new("listen", network, e).with_addrs(None, Some(la)).into())
+                Err(OpError::new("listen", network, e)
+                    .with_addrs(None, Some(la))
+                    .into())
             }
         }
     }
@@ -142,6 +148,12 @@ pub fn listen(network: &str, address: &str) -> io::Result<Listener> {
 /// Go: `net.Dialer`. `Dialer::default()` is Go's zero `Dialer`: no timeout, keep-alive
 /// every 15 s, TCP_NODELAY on, 300 ms before falling back between address families.
 ///
+/// Everything a dial waits for parks only the calling coroutine, never a may worker
+/// thread: the connect waits in the netpoller, and host names that are not IP literals
+/// or in /etc/hosts are resolved by `getaddrinfo(3)` on gonet's own resolver threads (at
+/// most 4), the answer coming back through a coroutine-aware channel. `timeout` and
+/// `deadline` bound the whole dial, resolution included.
+///
 /// ```
 /// use std::time::Duration;
 /// let ln = gonet::listen("tcp", "127.0.0.1:0").unwrap();
@@ -161,9 +173,11 @@ pub struct Dialer {
     /// Keep-alive period for the new TCP conn: `Some(period)`, or `None` to leave
     /// keep-alive off. Go: `KeepAlive` (zero means 15 s, our default; negative disables).
     pub keep_alive: Option<Duration>,
-    /// How long to wait for the first address family before racing the other one.
-    /// Go: `FallbackDelay` (zero means 300 ms, our default).
-    pub fallback_delay: Duration,
+    /// For "tcp" to a host with both IPv4 and IPv6 addresses: how long the addresses of
+    /// the first family get before those of the other family race them ("Happy
+    /// Eyeballs", RFC 6555); `None` tries every address in turn instead.
+    /// Go: `FallbackDelay` (zero means 300 ms, our default; negative disables).
+    pub fallback_delay: Option<Duration>,
     /// Go's `Control`: runs after socket creation, before connect.
     pub control: Option<ControlFn>,
 }
@@ -175,11 +189,14 @@ impl Default for Dialer {
             deadline: None,
             local_addr: None,
             keep_alive: Some(DEFAULT_KEEP_ALIVE),
-            fallback_delay: Duration::from_millis(300),
+            fallback_delay: Some(DEFAULT_FALLBACK_DELAY),
             control: None,
         }
     }
 }
+
+/// Go: `Dialer.fallbackDelay()` for a zero `FallbackDelay`.
+const DEFAULT_FALLBACK_DELAY: Duration = Duration::from_millis(300);
 
 impl fmt::Debug for Dialer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -197,8 +214,17 @@ impl fmt::Debug for Dialer {
 impl Dialer {
     /// Connects to `address` on `network` ("tcp", "tcp4", "tcp6", "unix", "unixpacket").
     ///
-    /// Go: `Dialer.Dial`. The coroutine parks while the connection is made. Addresses a
-    /// host resolves to are tried in order, the time left split between them as Go does.
+    /// Go: `Dialer.Dial`. The coroutine parks while the name is resolved (on a resolver
+    /// thread, see [`Dialer`]) and while the connection is made; a caller on a plain
+    /// thread blocks instead. The addresses a host resolves to are tried in order, the
+    /// time left split between them as Go does; on "tcp", when they include both IPv4
+    /// and IPv6, the second family races the first after `fallback_delay` and the first
+    /// connection made wins (the other attempt is cancelled and its socket closed). When
+    /// every address fails, the error is the first address's, as in Go.
+    ///
+    /// A passed `timeout` or `deadline` fails with Go's texts:
+    /// `dial tcp 10.0.0.1:80: i/o timeout`, or `dial tcp: lookup NAME: i/o timeout`
+    /// while resolving; [`is_timeout`](crate::is_timeout) is true for both.
     ///
     /// ```
     /// let ln = gonet::listen("unix", "@gonet-doc-dialer").unwrap();
@@ -208,21 +234,49 @@ impl Dialer {
     pub fn dial(&self, network: &str, address: &str) -> io::Result<Conn> {
         crate::rlimit::raise_open_files_limit();
         let fail = |err: BoxError| -> io::Error { OpError::new("dial", network, err).into() };
-        let (afnet, _proto) = parse_network(network).map_err(|e| fail(e.into()))?;
+        let (afnet, _proto) = parse_network(network).map_err(fail)?;
         if address.is_empty() {
             return Err(fail("missing address".into()));
         }
         let deadline = self.deadline_from(Instant::now());
         match afnet {
             "tcp" | "tcp4" | "tcp6" => {
-                let addrs = internet_addr_list(afnet, address).map_err(fail)?;
-                self.dial_serial(network, &addrs, deadline)
+                let addrs = internet_addr_list(afnet, address, deadline).map_err(fail)?;
+                self.dial_addr_list(network, addrs, deadline)
             }
             "unix" | "unixpacket" | "unixgram" => {
                 self.dial_unix(network, &UnixAddr::new(address, network), deadline)
             }
-            _ => Err(fail(AddrError::new("unexpected address type", address).into())),
+            _ => Err(fail(
+                AddrError::new("unexpected address type", address).into(),
+            )),
         }
+    }
+
+    /// Connects to one of `addrs`, exactly as [`Dialer::dial`] does once a host name has
+    /// been resolved to them: in order, and on "tcp" with both address families racing
+    /// after `fallback_delay`. For tests and callers that resolve names themselves.
+    ///
+    /// Go: none (the part of `DialContext` after `resolveAddrList`).
+    ///
+    /// ```
+    /// let ln = gonet::listen("tcp", "127.0.0.1:0").unwrap();
+    /// let refused: std::net::SocketAddr = "[::1]:1".parse().unwrap();
+    /// let addrs = [refused, ln.addr().socket_addr().unwrap()];
+    /// let conn = gonet::Dialer::default().dial_addrs("tcp", &addrs).unwrap();
+    /// assert_eq!(conn.remote_addr(), ln.addr());
+    /// ```
+    #[doc(hidden)]
+    pub fn dial_addrs(&self, network: &str, addrs: &[SocketAddr]) -> io::Result<Conn> {
+        crate::rlimit::raise_open_files_limit();
+        let fail = |err: BoxError| -> io::Error { OpError::new("dial", network, err).into() };
+        match parse_network(network).map_err(fail)? {
+            ("tcp" | "tcp4" | "tcp6", _) => {}
+            _ => return Err(fail(UnknownNetworkError(network.to_string()).into())),
+        }
+        let deadline = self.deadline_from(Instant::now());
+        let addrs = addrs.iter().map(|&a| TcpAddr::from(a)).collect();
+        self.dial_addr_list(network, addrs, deadline)
     }
 
     /// Go: `Dialer.deadline`: the earlier of `now + timeout` and `deadline`.
@@ -234,38 +288,193 @@ impl Dialer {
         }
     }
 
-    /// Go: `dialSerial`: each address in turn; the first error is the one reported.
-    fn dial_serial(&self, network: &str, addrs: &[TcpAddr], deadline: Option<Instant>) -> io::Result<Conn> {
+    /// Go: the end of `DialContext`: on "tcp" with a fallback delay, split the addresses
+    /// into primaries (the first address's family) and fallbacks, then `dialParallel`.
+    fn dial_addr_list(
+        &self,
+        network: &str,
+        addrs: Vec<TcpAddr>,
+        deadline: Option<Instant>,
+    ) -> io::Result<Conn> {
+        match self.fallback_delay {
+            Some(delay) if network == "tcp" => {
+                let (primaries, fallbacks) = partition_by_family(addrs);
+                self.dial_parallel(network, primaries, fallbacks, deadline, delay)
+            }
+            _ => self.dial_serial(network, &addrs, deadline, None),
+        }
+    }
+
+    /// Go: `dialParallel`: the primaries in one coroutine; if they have not connected
+    /// after `delay` (or failed sooner), the fallbacks in another. The first connection
+    /// wins and the other racer is cancelled (its socket closed, which wakes its parked
+    /// connect); when both fail, the primaries' error is returned.
+    fn dial_parallel(
+        &self,
+        network: &str,
+        primaries: Vec<TcpAddr>,
+        fallbacks: Vec<TcpAddr>,
+        deadline: Option<Instant>,
+        delay: Duration,
+    ) -> io::Result<Conn> {
+        if fallbacks.is_empty() {
+            return self.dial_serial(network, &primaries, deadline, None);
+        }
+        let (tx, results) = may::sync::mpsc::channel::<(bool, io::Result<Conn>)>();
+        let cancel_primary = Arc::new(Cancel::default());
+        let cancel_fallback = Arc::new(Cancel::default());
+        self.start_racer(
+            network,
+            primaries,
+            deadline,
+            &cancel_primary,
+            true,
+            tx.clone(),
+        );
+        // The fallback racer, until it starts; then nobody here holds a sender, and a
+        // racer that ended without a word shows up as a disconnect instead of a hang.
+        let mut fallback = Some((fallbacks, tx));
+        let mut fallback_at = Instant::now() + delay;
+        let (mut primary_err, mut fallback_err) = (None, None);
+        loop {
+            let got = if fallback.is_some() {
+                let left = fallback_at.saturating_duration_since(Instant::now());
+                match results.recv_timeout(left) {
+                    Ok(r) => Some(r),
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => None,
+                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+                }
+            } else {
+                match results.recv() {
+                    Ok(r) => Some(r),
+                    Err(_) => break,
+                }
+            };
+            let Some((primary, result)) = got else {
+                if Instant::now() >= fallback_at {
+                    if let Some((addrs, tx)) = fallback.take() {
+                        self.start_racer(network, addrs, deadline, &cancel_fallback, false, tx);
+                    }
+                }
+                continue;
+            };
+            match result {
+                Ok(conn) => {
+                    let loser = if primary {
+                        &cancel_fallback
+                    } else {
+                        &cancel_primary
+                    };
+                    loser.cancel();
+                    return Ok(conn);
+                }
+                Err(e) if primary => {
+                    primary_err = Some(e);
+                    // Go: the primaries failed before the timer fired; race now.
+                    fallback_at = Instant::now();
+                }
+                Err(e) => fallback_err = Some(e),
+            }
+            if primary_err.is_some() && fallback_err.is_some() {
+                break;
+            }
+        }
+        Err(primary_err.or(fallback_err).unwrap_or_else(|| {
+            OpError::new("dial", network, "connection attempt ended without a result").into()
+        }))
+    }
+
+    /// Go: `startRacer`: dials `addrs` in a coroutine of its own and sends the outcome.
+    /// A connection nobody wants any more (the other racer won) is closed when the
+    /// channel drops it.
+    fn start_racer(
+        &self,
+        network: &str,
+        addrs: Vec<TcpAddr>,
+        deadline: Option<Instant>,
+        cancel: &Arc<Cancel>,
+        primary: bool,
+        tx: may::sync::mpsc::Sender<(bool, io::Result<Conn>)>,
+    ) {
+        let (dialer, network, cancel) = (self.clone(), network.to_string(), cancel.clone());
+        crate::go!(move || {
+            let result = dialer.dial_serial(&network, &addrs, deadline, Some(&cancel));
+            let _ = tx.send((primary, result));
+        });
+    }
+
+    /// Go: `dialSerial`: each address in turn, each with its share of the time left; the
+    /// first error is the one reported. Stops early once `cancel` is cancelled.
+    fn dial_serial(
+        &self,
+        network: &str,
+        addrs: &[TcpAddr],
+        deadline: Option<Instant>,
+        cancel: Option<&Cancel>,
+    ) -> io::Result<Conn> {
         let mut first_err = None;
         for (i, ra) in addrs.iter().enumerate() {
-            let part = deadline.map(|d| partial_deadline(Instant::now(), d, addrs.len() - i));
-            match self.dial_tcp(network, ra, part) {
+            if cancel.is_some_and(Cancel::is_cancelled) {
+                first_err.get_or_insert_with(|| self.addr_error(network, ra, ErrClosed.into()));
+                break;
+            }
+            let part = match deadline {
+                None => None,
+                Some(d) => match partial_deadline(Instant::now(), d, addrs.len() - i) {
+                    Some(p) => Some(p),
+                    None => {
+                        // Go: out of time before this address was tried.
+                        first_err.get_or_insert_with(|| {
+                            self.addr_error(network, ra, DeadlineExceeded.into())
+                        });
+                        break;
+                    }
+                },
+            };
+            match self.dial_tcp(network, ra, part, cancel) {
                 Ok(c) => return Ok(c),
                 Err(e) => {
                     first_err.get_or_insert(e);
                 }
             }
         }
-        Err(first_err.unwrap_or_else(|| OpError::new("dial", network, "no addresses").into()))
+        Err(first_err.unwrap_or_else(|| OpError::new("dial", network, "missing address").into()))
+    }
+
+    /// The local TCP address to bind, if `local_addr` is one.
+    fn local_tcp_addr(&self) -> Option<TcpAddr> {
+        match &self.local_addr {
+            Some(Addr::Tcp(t)) => Some(t.clone()),
+            _ => None,
+        }
+    }
+
+    /// Go's `&OpError{Op: "dial", Net: network, Source: LocalAddr, Addr: ra, Err: err}`.
+    fn addr_error(&self, network: &str, ra: &TcpAddr, err: BoxError) -> io::Error {
+        OpError::new("dial", network, err)
+            .with_addrs(
+                self.local_tcp_addr().map(Addr::Tcp),
+                Some(Addr::Tcp(ra.clone())),
+            )
+            .into()
     }
 
     /// Go: `sysDialer.dialTCP` -> `internetSocket(.., "dial", ..)` -> `netFD.connect`.
-    fn dial_tcp(&self, network: &str, ra: &TcpAddr, deadline: Option<Instant>) -> io::Result<Conn> {
-        let la = match &self.local_addr {
-            Some(Addr::Tcp(t)) => Some(t.clone()),
-            _ => None,
-        };
-        let fail = |err: BoxError| -> io::Error {
-            OpError::new("dial", network, err)
-                .with_addrs(la.clone().map(Addr::Tcp), Some(Addr::Tcp(ra.clone())))
-                .into()
-        };
+    fn dial_tcp(
+        &self,
+        network: &str,
+        ra: &TcpAddr,
+        deadline: Option<Instant>,
+        cancel: Option<&Cancel>,
+    ) -> io::Result<Conn> {
+        let la = self.local_tcp_addr();
+        let fail = |err: BoxError| -> io::Error { self.addr_error(network, ra, err) };
         let family = match network.as_bytes().last() {
             Some(b'4') => Domain::IPV4,
             Some(b'6') => Domain::IPV6,
             _ => {
-                let v4 = |a: &TcpAddr| a.ip.is_none_or(|ip| is_ipv4(&ip));
-                if la.as_ref().is_none_or(v4) && v4(ra) {
+                let v4 = |a: &TcpAddr| a.ip.map_or(true, |ip| is_ipv4(&ip));
+                if la.as_ref().map_or(true, v4) && v4(ra) {
                     Domain::IPV4
                 } else {
                     Domain::IPV6
@@ -275,23 +484,41 @@ impl Dialer {
         let sock = crate::sock::sys_socket(family, Type::STREAM).map_err(|e| fail(e.into()))?;
         let sys = |call: &'static str| move |e| fail(SyscallError::new(call, e).into());
         if family == Domain::IPV6 {
-            sock.set_only_v6(network.ends_with('6')).map_err(sys("setsockopt"))?;
+            sock.set_only_v6(network.ends_with('6'))
+                .map_err(sys("setsockopt"))?;
         }
-        self.run_control(network, family, &ra.to_string(), &sock).map_err(fail)?;
+        self.run_control(network, family, &ra.to_string(), &sock)
+            .map_err(fail)?;
         if let Some(la) = &la {
             let sa = SockAddr::from(crate::ipsock::to_sockaddr(family, la));
             sock.bind(&sa).map_err(sys("bind"))?;
         }
-        let fd = NetFd::new(sock, crate::dial::intern_network(network), false).map_err(sys("epollctl"))?;
+        let fd = NetFd::new(sock, crate::dial::intern_network(network), false)
+            .map_err(sys("epollctl"))?;
+        let fd = Arc::new(fd);
+        if let Some(cancel) = cancel {
+            if !cancel.watch(&fd) {
+                return Err(fail(ErrClosed.into()));
+            }
+        }
         let target = SockAddr::from(crate::ipsock::to_sockaddr(family, ra));
-        connect(&fd, &target, deadline).map_err(fail)?;
+        let connected = connect(&fd, &target, deadline);
+        if let Some(cancel) = cancel {
+            cancel.unwatch();
+        }
+        connected.map_err(fail)?;
         fd.set_addrs_from_kernel().map_err(sys("getsockname"))?;
         crate::sockopt::set_accepted_tcp_opts(&fd, self.keep_alive)?;
-        Ok(Conn::new(fd))
+        Ok(Conn { fd })
     }
 
     /// Go: `sysDialer.dialUnix`.
-    fn dial_unix(&self, network: &str, ra: &UnixAddr, deadline: Option<Instant>) -> io::Result<Conn> {
+    fn dial_unix(
+        &self,
+        network: &str,
+        ra: &UnixAddr,
+        deadline: Option<Instant>,
+    ) -> io::Result<Conn> {
         let la = match &self.local_addr {
             Some(Addr::Unix(u)) => Some(u.clone()),
             _ => None,
@@ -304,19 +531,27 @@ impl Dialer {
         let sys = |call: &'static str| move |e| fail(SyscallError::new(call, e).into());
         let sotype = crate::unixsock::unix_sotype(network);
         let sock = crate::sock::sys_socket(Domain::UNIX, sotype).map_err(|e| fail(e.into()))?;
-        self.run_control(network, Domain::UNIX, &ra.name, &sock).map_err(fail)?;
+        self.run_control(network, Domain::UNIX, &ra.name, &sock)
+            .map_err(fail)?;
         if let Some(la) = &la {
             let sa = crate::unixsock::unix_sockaddr(&la.name).map_err(sys("bind"))?;
             sock.bind(&sa).map_err(sys("bind"))?;
         }
         let target = crate::unixsock::unix_sockaddr(&ra.name).map_err(sys("connect"))?;
-        let fd = NetFd::new(sock, crate::dial::intern_network(network), false).map_err(sys("epollctl"))?;
+        let fd = NetFd::new(sock, crate::dial::intern_network(network), false)
+            .map_err(sys("epollctl"))?;
         connect(&fd, &target, deadline).map_err(fail)?;
         fd.set_addrs_from_kernel().map_err(sys("getsockname"))?;
         Ok(Conn::new(fd))
     }
 
-    fn run_control(&self, network: &str, family: Domain, address: &str, sock: &socket2::Socket) -> Result<(), BoxError> {
+    fn run_control(
+        &self,
+        network: &str,
+        family: Domain,
+        address: &str,
+        sock: &socket2::Socket,
+    ) -> Result<(), BoxError> {
         let Some(control) = &self.control else {
             return Ok(());
         };
@@ -331,30 +566,90 @@ impl Dialer {
     }
 }
 
+/// Go's `context.WithCancel` for one racer of [`Dialer::dial_parallel`]: cancelling it
+/// closes the socket the racer is connecting, which wakes its parked connect with
+/// `ErrClosed`, and stops it from trying further addresses.
+#[derive(Default)]
+struct Cancel {
+    state: Mutex<CancelState>,
+}
+
+#[derive(Default)]
+struct CancelState {
+    cancelled: bool,
+    connecting: Option<Arc<NetFd>>,
+}
+
+impl Cancel {
+    fn lock(&self) -> std::sync::MutexGuard<'_, CancelState> {
+        // Held only for a few assignments: a panic cannot leave the state half-changed.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn cancel(&self) {
+        let fd = {
+            let mut s = self.lock();
+            s.cancelled = true;
+            s.connecting.take()
+        };
+        if let Some(fd) = fd {
+            let _ = fd.close();
+        }
+    }
+
+    fn is_cancelled(&self) -> bool {
+        self.lock().cancelled
+    }
+
+    /// Registers the descriptor about to connect; false if already cancelled.
+    fn watch(&self, fd: &Arc<NetFd>) -> bool {
+        let mut s = self.lock();
+        if !s.cancelled {
+            s.connecting = Some(fd.clone());
+        }
+        !s.cancelled
+    }
+
+    fn unwatch(&self) {
+        self.lock().connecting = None;
+    }
+}
+
+/// Go: `addrList.partition(isIPv4)`: the addresses of the first address's family, in
+/// order, and the others, in order.
+fn partition_by_family(addrs: Vec<TcpAddr>) -> (Vec<TcpAddr>, Vec<TcpAddr>) {
+    let v4 = |a: &TcpAddr| a.ip.is_some_and(|ip| is_ipv4(&ip));
+    let first = addrs.first().map(v4);
+    addrs.into_iter().partition(|a| Some(v4(a)) == first)
+}
+
 /// Connects, turning the descriptor's failure into the cause Go reports.
 fn connect(fd: &NetFd, target: &SockAddr, deadline: Option<Instant>) -> Result<(), BoxError> {
     fd.connect(target, deadline).map_err(|f| -> BoxError {
         match f {
-            Fail::Closed => crate::error::ErrClosed.into(),
-            Fail::Timeout => crate::error::DeadlineExceeded.into(),
+            Fail::Closed => ErrClosed.into(),
+            Fail::Timeout => DeadlineExceeded.into(),
             Fail::Sys(call, e) => SyscallError::new(call, e).into(),
         }
     })
 }
 
 /// Go: `partialDeadline`: a fair share of the time left for each remaining address, but
-/// never less than 2 s unless less than that is left.
-fn partial_deadline(now: Instant, deadline: Instant, addrs_remaining: usize) -> Instant {
+/// never less than 2 s unless less than that is left; `None` when no time is left.
+fn partial_deadline(now: Instant, deadline: Instant, addrs_remaining: usize) -> Option<Instant> {
     const SANE_MINIMUM: Duration = Duration::from_secs(2);
     let left = deadline.saturating_duration_since(now);
+    if left.is_zero() {
+        return None;
+    }
     let share = left / u32::try_from(addrs_remaining.max(1)).unwrap_or(u32::MAX);
     if share < SANE_MINIMUM {
         if left < SANE_MINIMUM {
-            return deadline;
+            return Some(deadline);
         }
-        return now + SANE_MINIMUM;
+        return Some(now + SANE_MINIMUM);
     }
-    now + share
+    Some(now + share)
 }
 
 /// Connects to `address` on `network` with Go's defaults.
@@ -396,9 +691,8 @@ pub fn dial_timeout(network: &str, address: &str, timeout: Duration) -> io::Resu
 pub(crate) fn parse_network(network: &str) -> Result<(&str, i32), BoxError> {
     let Some(i) = network.rfind(':') else {
         return match network {
-            "tcp" | "tcp4" | "tcp6" | "udp" | "udp4" | "udp6" | "unix" | "unixgram" | "unixpacket" => {
-                Ok((network, 0))
-            }
+            "tcp" | "tcp4" | "tcp6" | "udp" | "udp4" | "udp6" | "unix" | "unixgram"
+            | "unixpacket" => Ok((network, 0)),
             // Go: an "ip" network needs a protocol ("ip4:icmp").
             _ => Err(UnknownNetworkError(network.to_string()).into()),
         };
@@ -420,14 +714,19 @@ pub(crate) fn parse_network(network: &str) -> Result<(&str, i32), BoxError> {
 /// Go: `lookupProtocol`: /etc/protocols, else Go's built-in table.
 fn lookup_protocol(name: &str) -> Result<i32, BoxError> {
     let lower = name.to_ascii_lowercase();
-    let from_file = std::fs::read_to_string("/etc/protocols").ok().and_then(|text| {
-        text.lines().find_map(|line| {
-            let mut f = line.split('#').next()?.split_whitespace();
-            let (n, num) = (f.next()?, f.next()?.parse::<i32>().ok()?);
-            let names: Vec<&str> = std::iter::once(n).chain(f).collect();
-            names.iter().any(|x| x.eq_ignore_ascii_case(&lower)).then_some(num)
-        })
-    });
+    let from_file = std::fs::read_to_string("/etc/protocols")
+        .ok()
+        .and_then(|text| {
+            text.lines().find_map(|line| {
+                let mut f = line.split('#').next()?.split_whitespace();
+                let (n, num) = (f.next()?, f.next()?.parse::<i32>().ok()?);
+                let names: Vec<&str> = std::iter::once(n).chain(f).collect();
+                names
+                    .iter()
+                    .any(|x| x.eq_ignore_ascii_case(&lower))
+                    .then_some(num)
+            })
+        });
     let builtin = || match lower.as_str() {
         "icmp" => Some(1),
         "igmp" => Some(2),
@@ -449,9 +748,12 @@ fn ip_addr(address: &str) -> Result<TcpAddr, BoxError> {
     let (ip, zone) = match parse_ip_zone(address) {
         Some(ipz) => ipz,
         None => {
-            let ips = crate::lookup::lookup_ip(address)?;
+            let ips = crate::lookup::lookup_ip(address, None)?;
             let ip = ips.iter().copied().find(is_ipv4).or(ips.first().copied());
-            (ip.unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)), String::new())
+            (
+                ip.unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)),
+                String::new(),
+            )
         }
     };
     Ok(TcpAddr {

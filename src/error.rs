@@ -98,6 +98,7 @@ impl OpError {
         self.err.is::<DeadlineExceeded>()
             || self.errno() == Some(libc::ETIMEDOUT)
             || self.err.downcast_ref::<AddrError>().is_some_and(|a| a.timeout)
+            || self.err.downcast_ref::<DnsError>().is_some_and(|d| d.is_timeout)
     }
 
     /// Whether the error is worth retrying: a deadline, or an accept that failed for lack
@@ -158,7 +159,9 @@ impl OpError {
         } else if e.is::<AddrError>() || e.is::<UnknownNetworkError>() {
             io::ErrorKind::InvalidInput
         } else if let Some(d) = e.downcast_ref::<DnsError>() {
-            if d.is_not_found {
+            if d.is_timeout {
+                io::ErrorKind::TimedOut
+            } else if d.is_not_found {
                 io::ErrorKind::NotFound
             } else {
                 io::ErrorKind::Other
@@ -437,6 +440,8 @@ pub struct DnsError {
     pub is_not_found: bool,
     /// The failure may go away if retried (Go's `IsTemporary`).
     pub is_temporary: bool,
+    /// The lookup gave up because the dial's deadline passed (Go's `IsTimeout`).
+    pub is_timeout: bool,
 }
 
 impl DnsError {
@@ -451,6 +456,27 @@ impl DnsError {
             name: name.into(),
             is_not_found: true,
             is_temporary: false,
+            is_timeout: false,
+        }
+    }
+
+    /// The error for a lookup that ran out of time: `lookup NAME: i/o timeout`.
+    ///
+    /// Go: `&net.DNSError{Err: "i/o timeout", Name: name, IsTimeout: true}`, what a
+    /// lookup returns when its context's deadline passes.
+    ///
+    /// ```
+    /// let e = gonet::DnsError::timeout("localhost");
+    /// assert_eq!(e.to_string(), "lookup localhost: i/o timeout");
+    /// assert!(e.is_timeout);
+    /// ```
+    pub fn timeout(name: impl Into<String>) -> DnsError {
+        DnsError {
+            err: "i/o timeout".into(),
+            name: name.into(),
+            is_not_found: false,
+            is_temporary: false,
+            is_timeout: true,
         }
     }
 }

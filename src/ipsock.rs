@@ -237,9 +237,14 @@ pub(crate) fn zone_name(index: u32) -> String {
 /// Go: `internetAddrList`: the candidate addresses for `address` on a tcp/udp network.
 ///
 /// An empty host is the wildcard (`ip: None`). Host names are looked up in /etc/hosts and
-/// then the system resolver (see [`crate::lookup`]). A `tcp4`/`tcp6` network keeps only its
-/// family, failing with Go's "no suitable address found".
-pub(crate) fn internet_addr_list(net: &str, address: &str) -> Result<Vec<TcpAddr>, BoxError> {
+/// then the system resolver (see [`crate::lookup`]), which gives up at `deadline`. A
+/// `tcp4`/`tcp6` network keeps only its family, failing with Go's "no suitable address
+/// found".
+pub(crate) fn internet_addr_list(
+    net: &str,
+    address: &str,
+    deadline: Option<std::time::Instant>,
+) -> Result<Vec<TcpAddr>, BoxError> {
     // Go: an empty address is the wildcard with port 0.
     let (host, port) = match address {
         "" => (String::new(), 0),
@@ -257,7 +262,7 @@ pub(crate) fn internet_addr_list(net: &str, address: &str) -> Result<Vec<TcpAddr
     }
     let mut ips: Vec<(IpAddr, String)> = match parse_ip_zone(&host) {
         Some(ipz) => vec![ipz],
-        None => crate::lookup::lookup_ip(&host)?
+        None => crate::lookup::lookup_ip(&host, deadline)?
             .into_iter()
             .map(|ip| (ip, String::new()))
             .collect(),
@@ -307,7 +312,7 @@ pub(crate) fn favorite_addr_family(net: &str, laddr: &TcpAddr) -> (Domain, bool)
         Some(b'6') => return (Domain::IPV6, true),
         _ => {}
     }
-    let wildcard = laddr.ip.is_none_or(|ip| ip.is_unspecified());
+    let wildcard = laddr.ip.map_or(true, |ip| ip.is_unspecified());
     if wildcard {
         if supports_ipv4_map() {
             return (Domain::IPV6, false);

@@ -41,6 +41,7 @@
 #![warn(rust_2018_idioms)]
 
 // --- Go's net package: the core (dial.go, ipsock*.go, sock*.go, tcpsock*.go, unixsock*.go)
+mod cgo_unix;
 mod deadline;
 mod dial;
 mod error;
@@ -61,6 +62,8 @@ pub use crate::error::{
     OpError, SyscallError, UnknownNetworkError,
 };
 pub use crate::ipsock::{join_host_port, split_host_port};
+#[doc(hidden)]
+pub use crate::lookup::{__resolver_threads, __set_resolver_hook};
 pub use crate::net::{Addr, Conn, Incoming, Listener, TcpAddr, UnixAddr};
 pub use crate::sock::listener_backlog;
 pub use crate::sockopt::DEFAULT_KEEP_ALIVE;

@@ -1,24 +1,100 @@
-//! Host name lookup: /etc/hosts first, then the system resolver.
+//! Host name lookup: /etc/hosts first, then the system resolver, off the worker threads.
 //!
-//! Go: `src/net/lookup.go`, `hosts.go` (`lookupStaticHost`) and `dnsclient_unix.go`
-//! (`isDomainName`, the "files, then dns" order). A name that cannot be a domain name
-//! (all digits and dots, like `256.0.0.1`) fails with "no such host" without a query,
-//! as in Go.
+//! Go: `src/net/lookup.go` (`lookupIPAddr`, which gives up when the context's deadline
+//! passes), `hosts.go` (`lookupStaticHost`) and `dnsclient_unix.go` (`isDomainName`, the
+//! "files, then dns" order). A name that cannot be a domain name (all digits and dots,
+//! like `256.0.0.1`) fails with "no such host" without a query, as in Go.
+//!
+//! IP literals never get here, and names listed in /etc/hosts are answered on the
+//! calling thread (a small file read). Every other name goes to `getaddrinfo(3)`, which
+//! blocks, so it runs on gonet's resolver threads (see `cgo_unix.rs`) while only the
+//! calling coroutine parks: the may worker thread goes on running other coroutines. The
+//! caller stops waiting at the dial's deadline with Go's `lookup NAME: i/o timeout`.
 
 use std::net::IpAddr;
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
 
 use crate::error::DnsError;
 
-/// The IP addresses of `host`, in the order /etc/hosts or the resolver gives them.
-pub(crate) fn lookup_ip(host: &str) -> Result<Vec<IpAddr>, DnsError> {
-    let from_file = lookup_static_host(host);
-    if !from_file.is_empty() {
-        return Ok(from_file);
+/// The IP addresses of `host`, in the order /etc/hosts or the resolver gives them; the
+/// wait for the resolver ends at `deadline`.
+pub(crate) fn lookup_ip(host: &str, deadline: Option<Instant>) -> Result<Vec<IpAddr>, DnsError> {
+    let hook = resolver_hook();
+    if hook.is_none() {
+        let from_file = lookup_static_host(host);
+        if !from_file.is_empty() {
+            return Ok(from_file);
+        }
     }
     if !is_domain_name(host) {
         return Err(DnsError::not_found(host));
     }
-    getaddrinfo(host)
+    let name = host.to_string();
+    let job = move || {
+        if let Some(hook) = hook {
+            // Test mode: the hook runs first on the resolver thread, and every name,
+            // /etc/hosts ones too, takes the pool path.
+            hook(&name);
+            let from_file = lookup_static_host(&name);
+            if !from_file.is_empty() {
+                return Ok(from_file);
+            }
+        }
+        crate::cgo_unix::getaddrinfo(&name)
+    };
+    crate::cgo_unix::run(job, deadline).unwrap_or_else(|| Err(DnsError::timeout(host)))
+}
+
+/// A function the resolver threads call with each name before looking it up.
+type ResolverHook = Arc<dyn Fn(&str) + Send + Sync>;
+
+fn hook_slot() -> &'static RwLock<Option<ResolverHook>> {
+    static HOOK: RwLock<Option<ResolverHook>> = RwLock::new(None);
+    &HOOK
+}
+
+fn resolver_hook() -> Option<ResolverHook> {
+    hook_slot()
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()
+}
+
+/// Test support, not part of the API: while a hook is set, every host name lookup
+/// (names from /etc/hosts too) runs on a resolver thread, which calls `hook(name)` before
+/// looking the name up. A hook that blocks stands in for a slow DNS server, so tests can
+/// watch a slow resolution without sending a query anywhere.
+///
+/// Go: none (Go's own tests swap `testHookLookupIP`).
+///
+/// ```
+/// let (tx, rx) = crossbeam::channel::unbounded();
+/// gonet::__set_resolver_hook(Some(std::sync::Arc::new(move |name: &str| {
+///     let _ = tx.send((name.to_string(), std::thread::current().name().map(String::from)));
+/// })));
+/// let ln = gonet::listen("tcp", "127.0.0.1:0").unwrap();
+/// let port = ln.addr().socket_addr().unwrap().port();
+/// gonet::dial("tcp", &format!("localhost:{port}")).unwrap();
+/// gonet::__set_resolver_hook(None);
+/// let (name, thread) = rx.try_recv().unwrap();
+/// assert_eq!((name.as_str(), thread.as_deref()), ("localhost", Some("gonet-resolver")));
+/// ```
+#[doc(hidden)]
+pub fn __set_resolver_hook(hook: Option<ResolverHook>) {
+    *hook_slot().write().unwrap_or_else(|e| e.into_inner()) = hook;
+}
+
+/// Test support, not part of the API: how many resolver threads have been started.
+///
+/// Go: none.
+///
+/// ```
+/// assert!(gonet::__resolver_threads() <= 4);
+/// ```
+#[doc(hidden)]
+pub fn __resolver_threads() -> usize {
+    crate::cgo_unix::threads()
 }
 
 /// Go: `lookupStaticHost`: addresses listed for `host` (case-insensitive, a trailing
@@ -40,7 +116,9 @@ fn hosts_lookup(text: &str, host: &str) -> Vec<IpAddr> {
         let Some((ip, _zone)) = crate::ipsock::parse_ip_zone(ip) else {
             continue;
         };
-        if fields.any(|name| name.trim_end_matches('.').eq_ignore_ascii_case(&want)) && !out.contains(&ip) {
+        if fields.any(|name| name.trim_end_matches('.').eq_ignore_ascii_case(&want))
+            && !out.contains(&ip)
+        {
             out.push(ip);
         }
     }
@@ -88,71 +166,6 @@ pub(crate) fn is_domain_name(s: &str) -> bool {
     last != b'-' && partlen <= 63 && non_numeric
 }
 
-/// The system resolver (getaddrinfo(3)): DNS and whatever nsswitch.conf lists.
-fn getaddrinfo(host: &str) -> Result<Vec<IpAddr>, DnsError> {
-    let fail = |err: String, not_found: bool, temporary: bool| DnsError {
-        err,
-        name: host.to_string(),
-        is_not_found: not_found,
-        is_temporary: temporary,
-    };
-    let Ok(c_host) = std::ffi::CString::new(host) else {
-        return Err(DnsError::not_found(host));
-    };
-    // SAFETY: addrinfo is plain data; all-zero is a valid "no hints" value.
-    let mut hints: libc::addrinfo = unsafe { std::mem::zeroed() };
-    hints.ai_family = libc::AF_UNSPEC;
-    hints.ai_socktype = libc::SOCK_STREAM;
-    let mut res: *mut libc::addrinfo = std::ptr::null_mut();
-    // SAFETY: c_host is NUL-terminated, hints is initialised and res is an out-pointer;
-    // on success res is freed below with freeaddrinfo.
-    let rc = unsafe { libc::getaddrinfo(c_host.as_ptr(), std::ptr::null(), &hints, &mut res) };
-    if rc != 0 {
-        return Err(match rc {
-            libc::EAI_NONAME | libc::EAI_NODATA => DnsError::not_found(host),
-            libc::EAI_AGAIN => fail("server misbehaving".into(), false, true),
-            _ => fail(gai_error_text(rc), false, false),
-        });
-    }
-    let mut ips = Vec::new();
-    let mut p = res;
-    while !p.is_null() {
-        // SAFETY: p walks the list getaddrinfo returned, which stays valid until freed.
-        let ai = unsafe { &*p };
-        if !ai.ai_addr.is_null() {
-            // SAFETY: ai_addr points to ai_addrlen bytes of a socket address.
-            let sa = unsafe {
-                socket2::SockAddr::try_init(|storage, len| {
-                    let n = (ai.ai_addrlen as usize).min(std::mem::size_of::<libc::sockaddr_storage>());
-                    std::ptr::copy_nonoverlapping(ai.ai_addr.cast::<u8>(), storage.cast::<u8>(), n);
-                    *len = n as libc::socklen_t;
-                    Ok(())
-                })
-            };
-            if let Ok(((), sa)) = sa {
-                if let Some(ip) = sa.as_socket().map(|s| s.ip()) {
-                    if !ips.contains(&ip) {
-                        ips.push(ip);
-                    }
-                }
-            }
-        }
-        p = ai.ai_next;
-    }
-    // SAFETY: res came from a successful getaddrinfo and is freed exactly once.
-    unsafe { libc::freeaddrinfo(res) };
-    if ips.is_empty() {
-        return Err(DnsError::not_found(host));
-    }
-    Ok(ips)
-}
-
-fn gai_error_text(rc: i32) -> String {
-    // SAFETY: gai_strerror returns a pointer to a static NUL-terminated string.
-    let msg = unsafe { std::ffi::CStr::from_ptr(libc::gai_strerror(rc)) };
-    msg.to_string_lossy().to_lowercase()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,9 +183,16 @@ mod tests {
 
     #[test]
     fn hosts_file_is_read_in_order() {
-        let text = "127.0.0.1 localhost vm\n::1 localhost ip6-localhost # v6\n# 1.2.3.4 localhost\n";
+        let text =
+            "127.0.0.1 localhost vm\n::1 localhost ip6-localhost # v6\n# 1.2.3.4 localhost\n";
         let ips = hosts_lookup(text, "LOCALHOST.");
-        assert_eq!(ips, vec!["127.0.0.1".parse::<IpAddr>().unwrap(), "::1".parse().unwrap()]);
+        assert_eq!(
+            ips,
+            vec![
+                "127.0.0.1".parse::<IpAddr>().unwrap(),
+                "::1".parse().unwrap()
+            ]
+        );
         assert!(hosts_lookup(text, "nosuch").is_empty());
     }
 }
