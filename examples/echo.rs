@@ -37,9 +37,12 @@ fn handle(conn: net::Conn) {
 }
 
 fn main() -> std::io::Result<()> {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info,may=warn")).init();
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info,may=warn"))
+        .init();
     // addr := ":8080"; if len(os.Args) > 1 { addr = os.Args[1] }
-    let addr = std::env::args().nth(1).unwrap_or_else(|| ":8080".to_string());
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| ":8080".to_string());
     // ln, err := net.Listen("tcp", addr)
     let ln = net::listen("tcp", &addr)?;
     eprintln!("echo: listening on {}", ln.addr());

@@ -97,8 +97,14 @@ impl OpError {
     pub fn timeout(&self) -> bool {
         self.err.is::<DeadlineExceeded>()
             || self.errno() == Some(libc::ETIMEDOUT)
-            || self.err.downcast_ref::<AddrError>().is_some_and(|a| a.timeout)
-            || self.err.downcast_ref::<DnsError>().is_some_and(|d| d.is_timeout)
+            || self
+                .err
+                .downcast_ref::<AddrError>()
+                .is_some_and(|a| a.timeout)
+            || self
+                .err
+                .downcast_ref::<DnsError>()
+                .is_some_and(|d| d.is_timeout)
     }
 
     /// Whether the error is worth retrying: a deadline, or an accept that failed for lack

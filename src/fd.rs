@@ -343,12 +343,12 @@ impl NetFd {
     /// Accepts a connection, non-blocking and close-on-exec, registered with the poller.
     pub(crate) fn accept(&self) -> io::Result<NetFd> {
         let _turn = self.rlock.lock();
-        let (sock, peer) = self
-            .io_loop(Dir::Read, || accept4(&self.sock))
-            .map_err(|f| match f {
-                Fail::Sys(_, e) => self.op_error("accept", Fail::Sys("accept4", e)),
-                f => self.op_error("accept", f),
-            })?;
+        let (sock, peer) =
+            self.io_loop(Dir::Read, || accept4(&self.sock))
+                .map_err(|f| match f {
+                    Fail::Sys(_, e) => self.op_error("accept", Fail::Sys("accept4", e)),
+                    f => self.op_error("accept", f),
+                })?;
         let fail = |call, e| self.op_error("accept", Fail::Sys(call, e));
         let local = sock.local_addr().map_err(|e| fail("getsockname", e))?;
         let fd = NetFd::new(sock, self.net, false).map_err(|e| fail("epollctl", e))?;
@@ -418,7 +418,12 @@ impl NetFd {
         }
     }
 
-    pub(crate) fn set_deadline(&self, t: Option<Instant>, read: bool, write: bool) -> io::Result<()> {
+    pub(crate) fn set_deadline(
+        &self,
+        t: Option<Instant>,
+        read: bool,
+        write: bool,
+    ) -> io::Result<()> {
         if self.closed.load(Ordering::Acquire) {
             return Err(self.op_error("set", Fail::Closed));
         }

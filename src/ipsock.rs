@@ -124,7 +124,11 @@ pub(crate) fn lookup_port(network: &str, service: &str) -> Result<u16, AddrError
         Some(p) => p,
         None => {
             // Go looks "tcp4"/"tcp6" names up as "tcp": the error says "tcp/name".
-            let proto = if network.starts_with("udp") { "udp" } else { "tcp" };
+            let proto = if network.starts_with("udp") {
+                "udp"
+            } else {
+                "tcp"
+            };
             match service_port(proto, service) {
                 Some(p) => i64::from(p),
                 None => {

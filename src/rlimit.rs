@@ -11,7 +11,9 @@ use std::sync::Once;
 pub(crate) fn raise_open_files_limit() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| match raise() {
-        Ok((from, to)) if from != to => log::debug!("gonet: RLIMIT_NOFILE raised from {from} to {to}"),
+        Ok((from, to)) if from != to => {
+            log::debug!("gonet: RLIMIT_NOFILE raised from {from} to {to}")
+        }
         Ok(_) => {}
         Err(e) => log::debug!("gonet: cannot raise RLIMIT_NOFILE: {e}"),
     });

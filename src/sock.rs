@@ -65,7 +65,8 @@ pub(crate) fn sys_socket(family: Domain, sotype: Type) -> Result<Socket, Syscall
 /// Go: `netFD.listenStream` (and `listenDatagram`): the Control hook, bind, listen.
 fn listen_stream(sock: &Socket, spec: &SocketSpec<'_>, backlog: i32) -> Result<(), SocketError> {
     if let Some(control) = spec.control {
-        control(spec.ctrl_network, spec.ctrl_address, sock.as_fd()).map_err(SocketError::Control)?;
+        control(spec.ctrl_network, spec.ctrl_address, sock.as_fd())
+            .map_err(SocketError::Control)?;
     }
     sock.bind(spec.laddr)
         .map_err(|e| SyscallError::new("bind", e))?;

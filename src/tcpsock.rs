@@ -155,7 +155,11 @@ impl Write for TcpConn {
 
 /// Go: `sysListener.listenTCP`: a listening socket for `laddr`, registered with the
 /// netpoller, its address read back from the kernel.
-pub(crate) fn listen_tcp(lc: &ListenConfig, network: &str, laddr: &TcpAddr) -> io::Result<Listener> {
+pub(crate) fn listen_tcp(
+    lc: &ListenConfig,
+    network: &str,
+    laddr: &TcpAddr,
+) -> io::Result<Listener> {
     let fail = |err: crate::error::BoxError| -> io::Error {
         OpError::new("listen", network, err)
             .with_addrs(None, Some(Addr::Tcp(laddr.clone())))
@@ -178,7 +182,11 @@ pub(crate) fn listen_tcp(lc: &ListenConfig, network: &str, laddr: &TcpAddr) -> i
 }
 
 /// Go: `internetSocket` (ipsock_posix.go): pick the family, then `socket`.
-fn internet_socket(lc: &ListenConfig, network: &str, laddr: &TcpAddr) -> Result<socket2::Socket, SocketError> {
+fn internet_socket(
+    lc: &ListenConfig,
+    network: &str,
+    laddr: &TcpAddr,
+) -> Result<socket2::Socket, SocketError> {
     let (family, ipv6only) = favorite_addr_family(network, laddr);
     let sa = socket2::SockAddr::from(to_sockaddr(family, laddr));
     // Go passes the Control hook the family-specific name ("tcp4" / "tcp6").

@@ -214,7 +214,11 @@ pub(crate) fn unix_sockaddr(name: &str) -> io::Result<SockAddr> {
 }
 
 /// Go: `sysListener.listenUnix`: bind (and, for streams, listen) on `laddr`.
-pub(crate) fn listen_unix(lc: &ListenConfig, network: &str, laddr: &UnixAddr) -> io::Result<Listener> {
+pub(crate) fn listen_unix(
+    lc: &ListenConfig,
+    network: &str,
+    laddr: &UnixAddr,
+) -> io::Result<Listener> {
     let fail = |err: BoxError| -> io::Error {
         OpError::new("listen", network, err)
             .with_addrs(None, Some(Addr::Unix(laddr.clone())))
@@ -241,7 +245,8 @@ pub(crate) fn listen_unix(lc: &ListenConfig, network: &str, laddr: &UnixAddr) ->
     fd.set_addrs_from_kernel()
         .map_err(|e| fail(SyscallError::new("getsockname", e).into()))?;
     // Go unlinks the path it bound on Close, never an abstract or autobound name.
-    let unlink = (!laddr.name.is_empty() && !laddr.name.starts_with('@')).then(|| PathBuf::from(&laddr.name));
+    let unlink = (!laddr.name.is_empty() && !laddr.name.starts_with('@'))
+        .then(|| PathBuf::from(&laddr.name));
     Ok(Listener {
         fd,
         keep_alive: None,

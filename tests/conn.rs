@@ -15,7 +15,9 @@ fn pair() -> (gonet::Conn, gonet::Conn) {
 }
 
 fn pattern(len: usize, seed: u32) -> Vec<u8> {
-    (0..len as u32).map(|i| (i.wrapping_mul(31).wrapping_add(seed) % 251) as u8).collect()
+    (0..len as u32)
+        .map(|i| (i.wrapping_mul(31).wrapping_add(seed) % 251) as u8)
+        .collect()
 }
 
 #[test]
@@ -54,8 +56,14 @@ fn full_duplex_from_two_coroutines_does_not_deadlock() {
     }
     let results: Vec<Vec<u8>> = handles.into_iter().map(|h| h.join().unwrap()).collect();
     // results: [c writer, c reader (got from s: seed 2), s writer, s reader (seed 1)]
-    assert!(results[1] == pattern(len, 2), "client read the server's bytes");
-    assert!(results[3] == pattern(len, 1), "server read the client's bytes");
+    assert!(
+        results[1] == pattern(len, 2),
+        "client read the server's bytes"
+    );
+    assert!(
+        results[3] == pattern(len, 1),
+        "server read the client's bytes"
+    );
 }
 
 #[test]
@@ -82,7 +90,11 @@ fn close_from_another_coroutine_wakes_a_parked_read_with_gos_error() {
     let err = c.write(b"x").unwrap_err();
     assert_eq!(
         err.to_string(),
-        format!("write tcp {}->{}: use of closed network connection", c.local_addr(), c.remote_addr())
+        format!(
+            "write tcp {}->{}: use of closed network connection",
+            c.local_addr(),
+            c.remote_addr()
+        )
     );
     let err = c.close().unwrap_err();
     assert!(err.to_string().starts_with("close tcp "), "{err}");
@@ -131,9 +143,16 @@ fn a_reset_peer_is_reported_in_gos_words() {
     assert_eq!(err.kind(), std::io::ErrorKind::ConnectionReset);
     assert_eq!(
         err.to_string(),
-        format!("read tcp {}->{}: read: connection reset by peer", c.local_addr(), c.remote_addr())
+        format!(
+            "read tcp {}->{}: read: connection reset by peer",
+            c.local_addr(),
+            c.remote_addr()
+        )
     );
-    assert_eq!(gonet::OpError::of(&err).unwrap().errno(), Some(libc::ECONNRESET));
+    assert_eq!(
+        gonet::OpError::of(&err).unwrap().errno(),
+        Some(libc::ECONNRESET)
+    );
 }
 
 #[test]
@@ -182,7 +201,10 @@ fn concurrent_writers_do_not_interleave_their_buffers() {
     }
     let all = reader.join().unwrap();
     for block in all.chunks(chunk) {
-        assert!(block.iter().all(|&b| b == block[0]), "a write was split by another");
+        assert!(
+            block.iter().all(|&b| b == block[0]),
+            "a write was split by another"
+        );
     }
 }
 
@@ -204,19 +226,27 @@ fn try_clone_shares_the_connection_without_a_new_descriptor() {
 fn nodelay_and_keep_alive_can_be_changed() {
     let (c, _s) = pair();
     let sock = socket2::SockRef::from(&c);
-    assert!(sock.tcp_nodelay().unwrap(), "dialed conns get TCP_NODELAY, as in Go");
+    assert!(
+        sock.tcp_nodelay().unwrap(),
+        "dialed conns get TCP_NODELAY, as in Go"
+    );
     c.set_nodelay(false).unwrap();
     assert!(!sock.tcp_nodelay().unwrap());
     c.set_keep_alive(false).unwrap();
     assert!(!sock.keepalive().unwrap());
-    c.set_keep_alive_period(Duration::from_millis(1500)).unwrap();
+    c.set_keep_alive_period(Duration::from_millis(1500))
+        .unwrap();
     assert_eq!(sock.tcp_keepalive_time().unwrap(), Duration::from_secs(2));
     // On a Unix conn these are errors in Go's shape, not panics.
     let name = util::abstract_name("opts");
     let _ln = gonet::listen("unix", &name).unwrap();
     let u = gonet::dial("unix", &name).unwrap();
     let err = u.set_nodelay(true).unwrap_err();
-    assert!(err.to_string().starts_with(&format!("set unix @->{name}: setsockopt: ")), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with(&format!("set unix @->{name}: setsockopt: ")),
+        "{err}"
+    );
 }
 
 #[test]
@@ -232,7 +262,10 @@ fn a_big_transfer_keeps_every_byte() {
         while off < d2.len() {
             let end = (off + k * 997).min(d2.len());
             let mid = (off + end) / 2;
-            let bufs = [std::io::IoSlice::new(&d2[off..mid]), std::io::IoSlice::new(&d2[mid..end])];
+            let bufs = [
+                std::io::IoSlice::new(&d2[off..mid]),
+                std::io::IoSlice::new(&d2[mid..end]),
+            ];
             let n = (&c).write_vectored(&bufs).unwrap();
             off += n;
             k = k % 97 + 1;

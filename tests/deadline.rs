@@ -16,20 +16,28 @@ fn pair() -> (gonet::Conn, gonet::Conn) {
 fn a_read_deadline_times_out_with_gos_error() {
     let (c, _s) = pair();
     let h = gonet::go!(move || {
-        c.set_read_deadline(Some(Instant::now() + Duration::from_millis(100))).unwrap();
+        c.set_read_deadline(Some(Instant::now() + Duration::from_millis(100)))
+            .unwrap();
         let t0 = Instant::now();
         let err = c.read(&mut [0u8; 8]).unwrap_err();
         (c, t0.elapsed(), err)
     });
     let (c, took, err) = h.join().unwrap();
-    assert!(took >= Duration::from_millis(95), "timed out early: {took:?}");
+    assert!(
+        took >= Duration::from_millis(95),
+        "timed out early: {took:?}"
+    );
     assert!(took < Duration::from_secs(2), "timed out late: {took:?}");
     assert_eq!(err.kind(), std::io::ErrorKind::TimedOut);
     assert!(gonet::is_timeout(&err));
     assert!(gonet::OpError::of(&err).unwrap().timeout());
     assert_eq!(
         err.to_string(),
-        format!("read tcp {}->{}: i/o timeout", c.local_addr(), c.remote_addr())
+        format!(
+            "read tcp {}->{}: i/o timeout",
+            c.local_addr(),
+            c.remote_addr()
+        )
     );
 }
 
@@ -40,7 +48,8 @@ fn a_past_deadline_fails_at_once_even_with_data_waiting() {
     // Wait until the data is really there, through a read that succeeds.
     let mut one = [0u8; 1];
     c.read_full(&mut one).unwrap();
-    c.set_read_deadline(Some(Instant::now() - Duration::from_secs(1))).unwrap();
+    c.set_read_deadline(Some(Instant::now() - Duration::from_secs(1)))
+        .unwrap();
     assert!(gonet::is_timeout(&c.read(&mut [0u8; 4]).unwrap_err()));
     // Clearing the deadline lets the waiting bytes through.
     c.set_read_deadline(None).unwrap();
@@ -71,7 +80,8 @@ fn a_new_deadline_reaches_a_parked_read() {
 fn extending_a_deadline_while_parked_keeps_the_read_waiting() {
     let (c, s) = pair();
     let reader = c.clone();
-    c.set_read_deadline(Some(Instant::now() + Duration::from_millis(50))).unwrap();
+    c.set_read_deadline(Some(Instant::now() + Duration::from_millis(50)))
+        .unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     let h = gonet::go!(move || {
         tx.send(()).unwrap();
@@ -80,7 +90,8 @@ fn extending_a_deadline_while_parked_keeps_the_read_waiting() {
     });
     rx.recv().unwrap();
     // Push the deadline far out before the first one fires, then answer after it.
-    c.set_read_deadline(Some(Instant::now() + Duration::from_secs(30))).unwrap();
+    c.set_read_deadline(Some(Instant::now() + Duration::from_secs(30)))
+        .unwrap();
     gonet::time::sleep(Duration::from_millis(150));
     s.write(b"later").unwrap();
     assert_eq!(&h.join().unwrap().unwrap(), b"later");
@@ -89,7 +100,8 @@ fn extending_a_deadline_while_parked_keeps_the_read_waiting() {
 #[test]
 fn a_write_deadline_stops_a_write_the_peer_never_reads() {
     let (c, _s) = pair();
-    c.set_write_deadline(Some(Instant::now() + Duration::from_millis(200))).unwrap();
+    c.set_write_deadline(Some(Instant::now() + Duration::from_millis(200)))
+        .unwrap();
     let h = gonet::go!(move || {
         let big = vec![0u8; 64 << 20];
         let mut w = &c;
@@ -105,7 +117,8 @@ fn a_write_deadline_stops_a_write_the_peer_never_reads() {
 #[test]
 fn deadlines_work_in_a_plain_thread_too() {
     let (c, _s) = pair();
-    c.set_deadline(Some(Instant::now() + Duration::from_millis(80))).unwrap();
+    c.set_deadline(Some(Instant::now() + Duration::from_millis(80)))
+        .unwrap();
     let t0 = Instant::now();
     let err = c.read(&mut [0u8; 1]).unwrap_err();
     assert!(gonet::is_timeout(&err));
@@ -120,7 +133,8 @@ fn a_deadline_pushed_forward_on_every_request_never_fires() {
     let server = gonet::go!(move || {
         let mut buf = [0u8; 4];
         for _ in 0..200 {
-            s.set_read_deadline(Some(Instant::now() + Duration::from_secs(5))).unwrap();
+            s.set_read_deadline(Some(Instant::now() + Duration::from_secs(5)))
+                .unwrap();
             s.read_full(&mut buf).unwrap();
             s.write(&buf).unwrap();
         }

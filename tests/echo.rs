@@ -84,7 +84,10 @@ fn echo_example() -> PathBuf {
                 .args(["build", "--release", "--example", "echo"])
                 .status()
                 .expect("run cargo build --example echo");
-            assert!(status.success(), "cargo build --release --example echo failed");
+            assert!(
+                status.success(),
+                "cargo build --release --example echo failed"
+            );
             let bin = go_util::manifest_dir().join("target/release/examples/echo");
             assert!(bin.exists(), "{} missing after the build", bin.display());
             bin
@@ -137,9 +140,17 @@ fn five_thousand_concurrent_connections_every_byte_checked() {
     let server = Server::start(cmd);
     let t0 = Instant::now();
     let (bytes, failures) = drive(server.port(), 5000, 3);
-    assert!(failures.is_empty(), "{} failures, first: {:?}", failures.len(), &failures[..failures.len().min(5)]);
+    assert!(
+        failures.is_empty(),
+        "{} failures, first: {:?}",
+        failures.len(),
+        &failures[..failures.len().min(5)]
+    );
     assert!(bytes > 5000 * 3, "checked {bytes} bytes");
-    eprintln!("5000 conns x 3 round trips: {bytes} bytes echoed and checked in {:?}", t0.elapsed());
+    eprintln!(
+        "5000 conns x 3 round trips: {bytes} bytes echoed and checked in {:?}",
+        t0.elapsed()
+    );
 }
 
 #[test]
@@ -163,10 +174,13 @@ fn the_rust_and_go_echo_servers_answer_the_same_bytes() {
     let mut transcripts = Vec::new();
     for s in &servers {
         let conn = gonet::dial("tcp", &format!("127.0.0.1:{}", s.port())).unwrap();
-        conn.set_deadline(Some(Instant::now() + Duration::from_secs(30))).unwrap();
+        conn.set_deadline(Some(Instant::now() + Duration::from_secs(30)))
+            .unwrap();
         let mut sent = Vec::new();
         for k in 0..50usize {
-            let msg: Vec<u8> = (0..(k * 613 % 9000 + 1)).map(|b| (b * k % 256) as u8).collect();
+            let msg: Vec<u8> = (0..(k * 613 % 9000 + 1))
+                .map(|b| (b * k % 256) as u8)
+                .collect();
             conn.write(&msg).unwrap();
             sent.extend_from_slice(&msg);
         }
@@ -178,7 +192,14 @@ fn the_rust_and_go_echo_servers_answer_the_same_bytes() {
     }
     assert!(transcripts[0] == transcripts[1]);
     // Both print the same first line, address aside.
-    let first = |s: &Server| s.stderr.lock().unwrap().iter().find(|l| l.starts_with("echo: ")).cloned();
+    let first = |s: &Server| {
+        s.stderr
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|l| l.starts_with("echo: "))
+            .cloned()
+    };
     assert_eq!(
         first(&servers[0]).map(|l| l.replace(&servers[0].addr, "ADDR")),
         first(&servers[1]).map(|l| l.replace(&servers[1].addr, "ADDR"))
@@ -189,20 +210,35 @@ fn the_rust_and_go_echo_servers_answer_the_same_bytes() {
 fn the_echo_example_rides_out_emfile_without_spinning() {
     // A server allowed 64 descriptors, flooded with 150 connections.
     let mut cmd = Command::new("prlimit");
-    cmd.arg("--nofile=64:64").arg(echo_example()).arg("127.0.0.1:0");
+    cmd.arg("--nofile=64:64")
+        .arg(echo_example())
+        .arg("127.0.0.1:0");
     let server = Server::start(cmd);
     let addr = format!("127.0.0.1:{}", server.port());
     // The kernel completes handshakes into the backlog whether or not accept keeps up.
-    let flood: Vec<_> = (0..150).map(|_| gonet::dial("tcp", &addr).unwrap()).collect();
+    let flood: Vec<_> = (0..150)
+        .map(|_| gonet::dial("tcp", &addr).unwrap())
+        .collect();
     // A served conn proves the server is saturated: some conns echo, the rest wait.
-    flood[0].set_deadline(Some(Instant::now() + Duration::from_secs(10))).unwrap();
+    flood[0]
+        .set_deadline(Some(Instant::now() + Duration::from_secs(10)))
+        .unwrap();
     flood[0].write(b"first").unwrap();
     let mut buf = [0u8; 5];
     flood[0].read_full(&mut buf).unwrap();
     let saw_emfile = util::eventually(Duration::from_secs(10), || {
-        server.stderr.lock().unwrap().iter().any(|l| l.contains("too many open files"))
+        server
+            .stderr
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.contains("too many open files"))
     });
-    assert!(saw_emfile, "the server logged its accept errors: {:?}", server.stderr.lock().unwrap());
+    assert!(
+        saw_emfile,
+        "the server logged its accept errors: {:?}",
+        server.stderr.lock().unwrap()
+    );
     // While saturated for a second, its CPU stays low (backing off, not spinning).
     let (c0, t0) = (server.cpu_ticks(), Instant::now());
     std::thread::sleep(Duration::from_secs(1));
@@ -210,16 +246,25 @@ fn the_echo_example_rides_out_emfile_without_spinning() {
     // SAFETY: sysconf has no preconditions.
     let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
     let cpu = ticks as f64 / hz / t0.elapsed().as_secs_f64();
-    assert!(cpu < 0.2, "server used {:.0}% CPU while saturated", cpu * 100.0);
+    assert!(
+        cpu < 0.2,
+        "server used {:.0}% CPU while saturated",
+        cpu * 100.0
+    );
     let log = server.stderr.lock().unwrap().join("\n");
-    assert!(log.contains("retrying in"), "Go-style back-off lines: {log}");
+    assert!(
+        log.contains("retrying in"),
+        "Go-style back-off lines: {log}"
+    );
     // Held conns still work; after the flood ends, new clients are served.
     flood[0].write(b"again").unwrap();
     flood[0].read_full(&mut buf).unwrap();
     assert_eq!(&buf, b"again");
     let keep = flood.into_iter().next().unwrap();
     let fresh = gonet::dial("tcp", &addr).unwrap();
-    fresh.set_deadline(Some(Instant::now() + Duration::from_secs(10))).unwrap();
+    fresh
+        .set_deadline(Some(Instant::now() + Duration::from_secs(10)))
+        .unwrap();
     fresh.write(b"fresh").unwrap();
     fresh.read_full(&mut buf).unwrap();
     assert_eq!(&buf, b"fresh");

@@ -19,7 +19,11 @@ fn wildcard_listens_dual_stack_and_prints_like_go() {
     for addr in [":0", "", "0.0.0.0:0", "[::]:0"] {
         let ln = gonet::listen("tcp", addr).unwrap();
         let port = port_of(&ln);
-        assert_eq!(ln.addr().to_string(), format!("[::]:{port}"), "listen tcp {addr:?}");
+        assert_eq!(
+            ln.addr().to_string(),
+            format!("[::]:{port}"),
+            "listen tcp {addr:?}"
+        );
         assert_eq!(ln.addr().network(), "tcp");
         // One socket takes both families.
         let v4 = gonet::dial("tcp", &format!("127.0.0.1:{port}")).unwrap();
@@ -50,7 +54,9 @@ fn tcp4_and_tcp6_stay_in_their_family() {
         format!("dial tcp 127.0.0.1:{port}: connect: connection refused")
     );
     assert!(SockRef::from(&ln6).only_v6().unwrap());
-    assert!(!SockRef::from(&gonet::listen("tcp", ":0").unwrap()).only_v6().unwrap());
+    assert!(!SockRef::from(&gonet::listen("tcp", ":0").unwrap())
+        .only_v6()
+        .unwrap());
 }
 
 #[test]
@@ -67,11 +73,20 @@ fn localhost_and_service_names_resolve_like_go() {
 fn reuse_addr_but_not_reuse_port() {
     let ln = gonet::listen("tcp", "127.0.0.1:0").unwrap();
     let sock = SockRef::from(&ln);
-    assert!(sock.reuse_address().unwrap(), "Go sets SO_REUSEADDR on listeners");
-    assert!(!sock.reuse_port().unwrap(), "may's bind sets SO_REUSEPORT; Go does not");
+    assert!(
+        sock.reuse_address().unwrap(),
+        "Go sets SO_REUSEADDR on listeners"
+    );
+    assert!(
+        !sock.reuse_port().unwrap(),
+        "may's bind sets SO_REUSEPORT; Go does not"
+    );
     let addr = ln.addr().to_string();
     let err = gonet::listen("tcp", &addr).unwrap_err();
-    assert_eq!(err.to_string(), format!("listen tcp {addr}: bind: address already in use"));
+    assert_eq!(
+        err.to_string(),
+        format!("listen tcp {addr}: bind: address already in use")
+    );
     assert_eq!(err.kind(), std::io::ErrorKind::AddrInUse);
     let op = gonet::OpError::of(&err).unwrap();
     assert_eq!(op.errno(), Some(libc::EADDRINUSE));
@@ -140,12 +155,19 @@ fn control_runs_before_bind_with_gos_arguments() {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let s2 = seen.clone();
     let lc = gonet::ListenConfig {
-        control: Some(Arc::new(move |network: &str, address: &str, fd: std::os::fd::BorrowedFd<'_>| {
-            // Not bound yet: the kernel reports port 0.
-            let port = SockRef::from(&fd).local_addr()?.as_socket().map(|a| a.port());
-            s2.lock().unwrap().push((network.to_string(), address.to_string(), port));
-            Ok(())
-        })),
+        control: Some(Arc::new(
+            move |network: &str, address: &str, fd: std::os::fd::BorrowedFd<'_>| {
+                // Not bound yet: the kernel reports port 0.
+                let port = SockRef::from(&fd)
+                    .local_addr()?
+                    .as_socket()
+                    .map(|a| a.port());
+                s2.lock()
+                    .unwrap()
+                    .push((network.to_string(), address.to_string(), port));
+                Ok(())
+            },
+        )),
         ..Default::default()
     };
     lc.listen("tcp", ":0").unwrap();
@@ -162,9 +184,9 @@ fn control_runs_before_bind_with_gos_arguments() {
     );
 
     let failing = gonet::ListenConfig {
-        control: Some(Arc::new(|_: &str, _: &str, _: std::os::fd::BorrowedFd<'_>| {
-            Err("control says no".into())
-        })),
+        control: Some(Arc::new(
+            |_: &str, _: &str, _: std::os::fd::BorrowedFd<'_>| Err("control says no".into()),
+        )),
         ..Default::default()
     };
     let err = failing.listen("tcp", "127.0.0.1:0").unwrap_err();
@@ -176,27 +198,65 @@ fn bad_input_gets_gos_errors_never_a_panic() {
     let cases = [
         ("tcp", ":99999", "listen tcp: address 99999: invalid port"),
         ("tcp", ":-1", "listen tcp: address -1: invalid port"),
-        ("tcp", "127.0.0.1", "listen tcp: address 127.0.0.1: missing port in address"),
-        ("tcp", "::1:0", "listen tcp: address ::1:0: too many colons in address"),
-        ("tcp", "[::1", "listen tcp: address [::1: missing ']' in address"),
-        ("tcp", ":nosuchservice", "listen tcp: address tcp/nosuchservice: unknown port"),
-        ("tcp", "256.0.0.1:0", "listen tcp: lookup 256.0.0.1: no such host"),
-        ("tcp6", "127.0.0.1:0", "listen tcp6: address 127.0.0.1: no suitable address found"),
+        (
+            "tcp",
+            "127.0.0.1",
+            "listen tcp: address 127.0.0.1: missing port in address",
+        ),
+        (
+            "tcp",
+            "::1:0",
+            "listen tcp: address ::1:0: too many colons in address",
+        ),
+        (
+            "tcp",
+            "[::1",
+            "listen tcp: address [::1: missing ']' in address",
+        ),
+        (
+            "tcp",
+            ":nosuchservice",
+            "listen tcp: address tcp/nosuchservice: unknown port",
+        ),
+        (
+            "tcp",
+            "256.0.0.1:0",
+            "listen tcp: lookup 256.0.0.1: no such host",
+        ),
+        (
+            "tcp6",
+            "127.0.0.1:0",
+            "listen tcp6: address 127.0.0.1: no suitable address found",
+        ),
         ("tcpx", ":0", "listen tcpx: unknown network tcpx"),
         ("", ":0", "listen: unknown network "),
-        ("udp", ":0", "listen udp :0: address :0: unexpected address type"),
-        ("tcp", "1.2.3.4:0", "listen tcp 1.2.3.4:0: bind: cannot assign requested address"),
+        (
+            "udp",
+            ":0",
+            "listen udp :0: address :0: unexpected address type",
+        ),
+        (
+            "tcp",
+            "1.2.3.4:0",
+            "listen tcp 1.2.3.4:0: bind: cannot assign requested address",
+        ),
     ];
     for (net, addr, want) in cases {
         let err = gonet::listen(net, addr).unwrap_err();
         assert_eq!(err.to_string(), want, "listen({net:?}, {addr:?})");
-        assert!(gonet::OpError::of(&err).is_some(), "{want}: an OpError inside");
+        assert!(
+            gonet::OpError::of(&err).is_some(),
+            "{want}: an OpError inside"
+        );
     }
     let err = gonet::listen("tcp", ":99999").unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
     let op = gonet::OpError::of(&err).unwrap();
     let addr_err = op.err.downcast_ref::<gonet::AddrError>().unwrap();
-    assert_eq!((addr_err.err.as_str(), addr_err.addr.as_str()), ("invalid port", "99999"));
+    assert_eq!(
+        (addr_err.err.as_str(), addr_err.addr.as_str()),
+        ("invalid port", "99999")
+    );
     let err = gonet::listen("tcpx", ":0").unwrap_err();
     let op = gonet::OpError::of(&err).unwrap();
     assert_eq!(
@@ -257,7 +317,10 @@ fn the_port_can_be_listened_on_again_after_close() {
     assert_eq!(again.addr().to_string(), addr);
     drop(ln);
     drop(again);
-    assert_eq!(gonet::listen("tcp4", &addr).unwrap().addr().to_string(), addr);
+    assert_eq!(
+        gonet::listen("tcp4", &addr).unwrap().addr().to_string(),
+        addr
+    );
 }
 
 #[test]
@@ -317,12 +380,16 @@ fn incoming_iterates_accepts() {
 #[test]
 fn accept_deadline_times_out_with_gos_error() {
     let ln = gonet::listen("tcp", "127.0.0.1:0").unwrap();
-    ln.set_deadline(Some(Instant::now() + Duration::from_millis(50))).unwrap();
+    ln.set_deadline(Some(Instant::now() + Duration::from_millis(50)))
+        .unwrap();
     let t0 = Instant::now();
     let err = ln.accept().unwrap_err();
     assert!(t0.elapsed() >= Duration::from_millis(45));
     assert!(gonet::is_timeout(&err));
-    assert_eq!(err.to_string(), format!("accept tcp {}: i/o timeout", ln.addr()));
+    assert_eq!(
+        err.to_string(),
+        format!("accept tcp {}: i/o timeout", ln.addr())
+    );
     ln.set_deadline(None).unwrap();
     let _c = gonet::dial("tcp", &ln.addr().to_string()).unwrap();
     ln.accept().unwrap();

@@ -16,7 +16,10 @@ fn path_listener_removes_its_file_on_close_and_drop() {
     assert_eq!(ln.addr().network(), "unix");
     assert!(std::path::Path::new(&path).exists());
     ln.close().unwrap();
-    assert!(!std::path::Path::new(&path).exists(), "close unlinks, as Go does");
+    assert!(
+        !std::path::Path::new(&path).exists(),
+        "close unlinks, as Go does"
+    );
     // The path is free again at once.
     let ln = gonet::listen("unix", &path).unwrap();
     drop(ln);
@@ -32,7 +35,10 @@ fn a_stale_socket_file_is_address_in_use() {
     drop(ln);
     assert!(std::path::Path::new(&path).exists());
     let err = gonet::listen("unix", &path).unwrap_err();
-    assert_eq!(err.to_string(), format!("listen unix {path}: bind: address already in use"));
+    assert_eq!(
+        err.to_string(),
+        format!("listen unix {path}: bind: address already in use")
+    );
     assert_eq!(err.kind(), std::io::ErrorKind::AddrInUse);
 }
 
@@ -54,7 +60,10 @@ fn abstract_and_autobind_names_print_like_go() {
         let a = ln.addr().to_string();
         // The kernel's autobind name: "@" and five hex digits.
         assert_eq!(a.len(), 6, "{a:?}");
-        assert!(a.starts_with('@') && a[1..].chars().all(|c| c.is_ascii_hexdigit()), "{a:?}");
+        assert!(
+            a.starts_with('@') && a[1..].chars().all(|c| c.is_ascii_hexdigit()),
+            "{a:?}"
+        );
         assert_eq!(ln.addr().network(), net);
         gonet::dial(net, &a).unwrap();
     }
@@ -64,9 +73,15 @@ fn abstract_and_autobind_names_print_like_go() {
 fn paths_that_do_not_fit_fail_like_go() {
     let long = format!("/tmp/{}", "x".repeat(200));
     let err = gonet::listen("unix", &long).unwrap_err();
-    assert_eq!(err.to_string(), format!("listen unix {long}: bind: invalid argument"));
+    assert_eq!(
+        err.to_string(),
+        format!("listen unix {long}: bind: invalid argument")
+    );
     let err = gonet::dial("unix", &long).unwrap_err();
-    assert_eq!(err.to_string(), format!("dial unix {long}: connect: invalid argument"));
+    assert_eq!(
+        err.to_string(),
+        format!("dial unix {long}: connect: invalid argument")
+    );
     let err = gonet::listen("unix", "/nonexistent/dir/x.sock").unwrap_err();
     assert_eq!(
         err.to_string(),
@@ -132,7 +147,10 @@ fn close_wakes_a_unix_accept_in_a_coroutine_and_in_a_thread() {
     assert!(gonet::is_closed(&e2), "{e2}");
     assert_eq!(
         e1.to_string(),
-        format!("accept unix {}: use of closed network connection", dir.sock("c.sock"))
+        format!(
+            "accept unix {}: use of closed network connection",
+            dir.sock("c.sock")
+        )
     );
 }
 
