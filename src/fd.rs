@@ -425,7 +425,9 @@ impl NetFd {
         write: bool,
     ) -> io::Result<()> {
         if self.closed.load(Ordering::Acquire) {
-            return Err(self.op_error("set", Fail::Closed));
+            // Go's SetDeadline error names only the local address.
+            let e = OpError::new("set", self.net, ErrClosed).with_addrs(None, Some(self.laddr()));
+            return Err(e.into());
         }
         if read {
             self.rdeadline.set(t);

@@ -115,6 +115,21 @@ fn a_write_deadline_stops_a_write_the_peer_never_reads() {
 }
 
 #[test]
+fn setting_a_deadline_on_a_closed_conn_fails_like_go() {
+    let (c, _s) = pair();
+    c.close().unwrap();
+    let err = c.set_deadline(None).unwrap_err();
+    assert!(gonet::is_closed(&err));
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "set tcp {}: use of closed network connection",
+            c.local_addr()
+        )
+    );
+}
+
+#[test]
 fn deadlines_work_in_a_plain_thread_too() {
     let (c, _s) = pair();
     c.set_deadline(Some(Instant::now() + Duration::from_millis(80)))
