@@ -211,25 +211,33 @@ pub(crate) fn run(cases: &mut [CaseRef<'_>], mode: Mode) -> usize {
     }
 
     // Lock order: by channel address, so that any two selects lock in the same order.
-    let mut order: Vec<usize> = (0..cases.len()).collect();
-    order.sort_by_key(|&i| cases[i].0.lock().addr());
-    // Poll order: a random permutation (Fisher-Yates), for Go's random choice.
-    let mut poll: Vec<usize> = (0..cases.len()).collect();
-    for i in (1..poll.len()).rev() {
-        poll.swap(i, random_below(i + 1));
-    }
+    // Poll order: a random permutation (Fisher-Yates), for Go's random choice. A plain
+    // send or receive (one case) needs neither, nor their allocations.
+    const ONE: [usize; 1] = [0];
+    let (mut order_buf, mut poll_buf) = (Vec::new(), Vec::new());
+    let (order, poll): (&[usize], &[usize]) = if cases.len() == 1 {
+        (&ONE, &ONE)
+    } else {
+        order_buf.extend(0..cases.len());
+        order_buf.sort_by_key(|&i| cases[i].0.lock().addr());
+        poll_buf.extend(0..cases.len());
+        for i in (1..poll_buf.len()).rev() {
+            poll_buf.swap(i, random_below(i + 1));
+        }
+        (&order_buf, &poll_buf)
+    };
 
-    lock_all(cases, &order);
-    for &i in &poll {
+    lock_all(cases, order);
+    for &i in poll {
         // SAFETY: lock_all holds the lock of every case's channel.
         if unsafe { cases[i].0.poll() } {
-            unlock_all(cases, &order);
+            unlock_all(cases, order);
             cases[i].0.wake_after_unlock();
             return i;
         }
     }
     if let Mode::NonBlock = mode {
-        unlock_all(cases, &order);
+        unlock_all(cases, order);
         return NONE;
     }
 
@@ -238,7 +246,7 @@ pub(crate) fn run(cases: &mut [CaseRef<'_>], mode: Mode) -> usize {
         // SAFETY: lock_all holds the lock of every case's channel.
         unsafe { c.0.enqueue(&signal, i) };
     }
-    unlock_all(cases, &order);
+    unlock_all(cases, order);
 
     let mut parked = Parked {
         cases,
