@@ -3,7 +3,7 @@
 //! Go: `src/net/tcpsock.go` (`TCPListener`, `TCPConn`, `ListenTCP`) and
 //! `tcpsock_posix.go` (`sysListener.listenTCP`).
 
-use std::io::{self, IoSlice, Read, Write};
+use std::io;
 use std::ops::Deref;
 use std::sync::atomic::AtomicBool;
 
@@ -135,23 +135,7 @@ impl TryFrom<Conn> for TcpConn {
     }
 }
 
-impl Read for TcpConn {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.0.read(buf)
-    }
-}
-
-impl Write for TcpConn {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.write(buf)
-    }
-    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        (&self.0).write_vectored(bufs)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
+crate::net::conn_io!(TcpConn, |c| c.0);
 
 /// Go: `sysListener.listenTCP`: a listening socket for `laddr`, registered with the
 /// netpoller, its address read back from the kernel.

@@ -4,7 +4,7 @@
 //! Go: `src/net/unixsock.go` (`UnixListener`, `UnixConn`) and `unixsock_posix.go`
 //! (`sysListener.listenUnix`, `unixSocket`, unlink-on-close).
 
-use std::io::{self, IoSlice, Read, Write};
+use std::io;
 use std::ops::Deref;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -152,23 +152,7 @@ impl TryFrom<Conn> for UnixConn {
     }
 }
 
-impl Read for UnixConn {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.0.read(buf)
-    }
-}
-
-impl Write for UnixConn {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.write(buf)
-    }
-    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        (&self.0).write_vectored(bufs)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
+crate::net::conn_io!(UnixConn, |c| c.0);
 
 /// The socket type for a Unix network.
 pub(crate) fn unix_sotype(network: &str) -> Type {
