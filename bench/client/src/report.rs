@@ -1,0 +1,240 @@
+//! bench/RESULTS.md and bench/chart.svg from the raw lines bench/run.sh collected.
+//!
+//! RAW has one line per measurement: `scenario=S server=K round=R key=value ...`
+//! (server keys: gonet, go, may, tokio). With several rounds, each figure is the median
+//! of its rounds. META is `name: value` lines (machine, versions, date, load) printed as
+//! the header.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io;
+
+const SERVERS: [&str; 4] = ["gonet", "go", "may", "tokio"];
+
+/// What each server key is in a scenario family.
+fn display(scenario: &str, server: &str) -> &'static str {
+    let http = scenario.starts_with("http");
+    match (http, server) {
+        (false, "gonet") => "gonet",
+        (false, "go") => "Go",
+        (false, "may") => "plain may",
+        (false, "tokio") => "tokio",
+        (true, "gonet") => "gonet http",
+        (true, "go") => "Go net/http",
+        (true, "may") => "may_minihttp",
+        (true, "tokio") => "axum",
+        _ => "?",
+    }
+}
+
+struct Metric {
+    scenario: &'static str,
+    key: &'static str,
+    label: &'static str,
+    unit: &'static str,
+    higher_better: bool,
+    /// (peer, bound): gonet / peer must be >= bound (higher better) or <= bound.
+    targets: &'static [(&'static str, f64)],
+    chart: bool,
+}
+
+const fn m(
+    scenario: &'static str,
+    key: &'static str,
+    label: &'static str,
+    unit: &'static str,
+    higher_better: bool,
+    targets: &'static [(&'static str, f64)],
+    chart: bool,
+) -> Metric {
+    Metric { scenario, key, label, unit, higher_better, targets, chart }
+}
+
+const ECHO_RT: &[(&str, f64)] = &[("go", 1.10), ("tokio", 1.0), ("may", 0.97)];
+const ECHO_CPU: &[(&str, f64)] = &[("go", 0.75)];
+const HTTP_RPS: &[(&str, f64)] = &[("go", 1.5), ("tokio", 1.0), ("may", 0.97)];
+const VS_GO: &[(&str, f64)] = &[("go", 1.0)];
+
+const METRICS: &[Metric] = &[
+    m("echo100", "rtps", "echo, 100 conns: round trips/s", "rt/s", true, ECHO_RT, true),
+    m("echo100", "p50_us", "echo, 100 conns: p50 latency", "µs", false, &[], false),
+    m("echo100", "p99_us", "echo, 100 conns: p99 latency", "µs", false, &[], false),
+    m("echo100", "srv_cpu_us_per_rt", "echo, 100 conns: server CPU per round trip", "µs", false, ECHO_CPU, true),
+    m("echo5000", "rtps", "echo, 5000 conns: round trips/s", "rt/s", true, ECHO_RT, true),
+    m("echo5000", "p50_us", "echo, 5000 conns: p50 latency", "µs", false, &[], false),
+    m("echo5000", "p99_us", "echo, 5000 conns: p99 latency", "µs", false, &[], false),
+    m("echo5000", "srv_cpu_us_per_rt", "echo, 5000 conns: server CPU per round trip", "µs", false, ECHO_CPU, true),
+    m("http", "rps", "http hello, wrk -t1 -c100: requests/s", "req/s", true, HTTP_RPS, true),
+    m("http", "p50_ms", "http hello: p50 latency", "ms", false, &[], false),
+    m("http", "p99_ms", "http hello: p99 latency", "ms", false, &[], false),
+    m("http", "srv_cpu_us_per_req", "http hello: server CPU per request", "µs", false, &[], true),
+    m("idle", "bytes_per_conn", "idle: server RSS per held connection (8,000 held)", "bytes", false, VS_GO, true),
+    m("burst", "all_served_ms", "burst of 8,000 dials: time until all served", "ms", false, VS_GO, true),
+    m("burst", "dial_p99_ms", "burst: p99 dial time", "ms", false, &[], false),
+    m("burst", "served_p99_ms", "burst: p99 time to first echo", "ms", false, &[], false),
+    m("burst", "overflows", "burst: TcpExtListenOverflows during the burst", "", false, &[], false),
+    m("burst", "unserved", "burst: connections not served in 30 s", "", false, &[], false),
+];
+
+type Key = (String, String, String); // scenario, server, key
+
+fn parse(raw: &str) -> (BTreeMap<Key, Vec<f64>>, Vec<String>) {
+    let mut vals: BTreeMap<Key, Vec<f64>> = BTreeMap::new();
+    let mut notes = Vec::new();
+    for line in raw.lines() {
+        let kv: BTreeMap<&str, &str> = line.split_whitespace().filter_map(|t| t.split_once('=')).collect();
+        let (Some(sc), Some(sv)) = (kv.get("scenario"), kv.get("server")) else { continue };
+        if let Some(why) = kv.get("skipped") {
+            let note = format!("{sc} / {}: did not run ({why})", display(sc, sv));
+            if !notes.contains(&note) {
+                notes.push(note);
+            }
+            continue;
+        }
+        for (k, v) in &kv {
+            if let Ok(x) = v.parse::<f64>() {
+                vals.entry((sc.to_string(), sv.to_string(), k.to_string())).or_default().push(x);
+            }
+        }
+    }
+    (vals, notes)
+}
+
+fn median(v: &[f64]) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    let mut s = v.to_vec();
+    s.sort_by(|a, b| a.total_cmp(b));
+    let n = s.len();
+    Some(if n % 2 == 1 { s[n / 2] } else { (s[n / 2 - 1] + s[n / 2]) / 2.0 })
+}
+
+fn num(v: f64) -> String {
+    let a = v.abs();
+    if a >= 100.0 || v == v.trunc() {
+        let s = format!("{v:.0}");
+        // thousands separators
+        let (sign, digits) = s.strip_prefix('-').map_or(("", s.as_str()), |d| ("-", d));
+        let mut out = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        format!("{sign}{out}")
+    } else if a >= 10.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+pub fn run(raw_path: &str, meta_path: &str, md_path: &str, svg_path: &str) -> io::Result<()> {
+    let raw = std::fs::read_to_string(raw_path)?;
+    let meta = std::fs::read_to_string(meta_path).unwrap_or_default();
+    let (vals, notes) = parse(&raw);
+    let get = |sc: &str, sv: &str, k: &str| vals.get(&(sc.into(), sv.into(), k.into())).and_then(|v| median(v));
+    let rounds = vals.values().map(Vec::len).max().unwrap_or(0);
+
+    let mut md = String::new();
+    let _ = writeln!(md, "# gonet benchmarks\n");
+    let _ = writeln!(
+        md,
+        "Written by `bench/run.sh`; every number below comes from that one run, the servers \
+         started one after another on loopback and driven by the same neutral client \
+         (`bench/client`: std threads + epoll, 64-byte ping-pong; Debian's `wrk` for HTTP). \
+         Ratios are gonet / peer: above 1 is better for throughput, below 1 is better for \
+         latency, CPU, memory and time. Server CPU is utime+stime from /proc/PID/stat over the \
+         measured window, the fair figure when client and server share the 2 cores. Each \
+         figure is the median of {rounds} round(s).\n"
+    );
+    for line in meta.lines().filter(|l| !l.trim().is_empty()) {
+        let _ = writeln!(md, "- {line}");
+    }
+    let _ = writeln!(md, "\n![chart](chart.svg)\n");
+    let _ = writeln!(
+        md,
+        "| metric | gonet | Go | plain may | tokio | gonet/Go | gonet/may | gonet/tokio | target (issue 7) |"
+    );
+    let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|---:|---:|---|");
+    let mut last_family = "";
+    let mut chart_rows = String::new();
+    for mt in METRICS {
+        let family = if mt.scenario.starts_with("http") { "http" } else { "echo" };
+        if family != last_family {
+            if family == "http" {
+                let _ = writeln!(md, "| *http: columns are gonet http / Go net/http / may_minihttp / axum* | | | | | | | | |");
+            }
+            last_family = family;
+        }
+        let v: Vec<Option<f64>> = SERVERS.iter().map(|s| get(mt.scenario, s, mt.key)).collect();
+        let unit = if mt.unit.is_empty() { String::new() } else { format!(" ({})", mt.unit) };
+        let mut row = format!("| {}{unit} |", mt.label);
+        for x in &v {
+            let _ = write!(row, " {} |", x.map_or("n/a".into(), num));
+        }
+        let g = v[0];
+        for peer in 1..4 {
+            let r = match (g, v[peer]) {
+                (Some(a), Some(b)) if b > 0.0 => format!("{:.2}x", a / b),
+                _ => "-".into(),
+            };
+            let _ = write!(row, " {r} |");
+        }
+        let mut tgt = Vec::new();
+        for (peer, bound) in mt.targets {
+            let i = SERVERS.iter().position(|s| s == peer).unwrap_or(1);
+            let op = if mt.higher_better { ">=" } else { "<=" };
+            let ok = match (g, v[i]) {
+                (Some(a), Some(b)) if b > 0.0 => {
+                    let r = a / b;
+                    if (mt.higher_better && r >= *bound) || (!mt.higher_better && r <= *bound) {
+                        "met"
+                    } else {
+                        "**missed**"
+                    }
+                }
+                _ => "not measured",
+            };
+            tgt.push(format!("{op} {bound:.2}x {}: {ok}", display(mt.scenario, peer)));
+        }
+        if mt.key == "overflows" {
+            tgt.push(match g {
+                Some(x) if x == 0.0 => "zero: met".into(),
+                Some(_) => "zero: **missed**".into(),
+                None => "zero: not measured".into(),
+            });
+        }
+        let _ = writeln!(row, " {} |", tgt.join("; "));
+        md.push_str(&row);
+        if mt.chart {
+            for (s, x) in SERVERS.iter().zip(&v) {
+                if let Some(x) = x {
+                    let _ = writeln!(
+                        chart_rows,
+                        "{}\t{}\t{x}\t{}\t{}",
+                        mt.label,
+                        display(mt.scenario, s),
+                        mt.unit,
+                        if mt.higher_better { "higher" } else { "lower" }
+                    );
+                }
+            }
+        }
+    }
+    if !notes.is_empty() {
+        let _ = writeln!(md, "\nNot measured:\n");
+        for n in &notes {
+            let _ = writeln!(md, "- {n}");
+        }
+    }
+    let _ = writeln!(md, "\n## Raw lines (one per server and round)\n\n```text\n{}```", raw);
+    std::fs::write(md_path, md)?;
+    let tsv = format!("{svg_path}.tsv");
+    std::fs::write(&tsv, chart_rows)?;
+    let r = crate::chart::run(&tsv, svg_path);
+    let _ = std::fs::remove_file(&tsv);
+    r
+}
