@@ -556,8 +556,23 @@ impl<T> Chan<T> {
 ///
 /// With `cap == 0` the channel is unbuffered: [`Sender::send`] returns only once a receiver
 /// has taken the value (a rendezvous). Otherwise `send` parks only while the buffer is full.
-/// Clone either end to get more senders or receivers; the channel closes when
-/// [`Sender::close`] is called or the last `Sender` is dropped.
+/// Clone either end to get more senders or receivers (each value goes to one receiver).
+///
+/// Every blocking call parks only the calling *coroutine*; the may worker thread goes on
+/// running the others. The same calls work from a plain OS thread (`main`, a test), which
+/// they park. Do not use `std::sync::mpsc` or crossbeam channels between coroutines: they
+/// park the OS thread, stalling every coroutine queued on that worker (a deadlock when
+/// the coroutine that would wake it is one of them).
+///
+/// # Differences from Go
+/// - Go panics where gonet returns an error: a send on a closed channel gives
+///   `Err(SendError(value))`, a second close gives `Err(CloseError)`.
+/// - Dropping the last [`Sender`] closes the channel (nobody could send or close it any
+///   more: in Go, receivers would block forever).
+/// - Dropping the last [`Receiver`] makes every parked and later send fail with
+///   [`SendError`] (in Go, the senders would block forever), and drops buffered values.
+/// - There is no nil channel; a `select!` arm cannot be switched off by setting its channel
+///   to nil: use a separate `select!` without it.
 ///
 /// ```
 /// let (tx, rx) = gonet::chan::<i32>(0);

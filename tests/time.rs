@@ -171,3 +171,29 @@ fn ten_thousand_timers_share_one_thread() {
         "threads: {before} before, {during} with 10k timers"
     );
 }
+
+/// A `select!` loop that makes a fresh `after(1h)` per iteration and never waits for it:
+/// the abandoned timers are compacted away (the heap is rebuilt as it grows), and live
+/// timers around them still fire.
+#[test]
+fn abandoned_timers_do_not_stop_live_ones() {
+    let live = time::after(30 * MS);
+    let (tx, rx) = gonet::chan::<u32>(1);
+    let mut got = 0;
+    for i in 0..20_000 {
+        tx.send(i).unwrap();
+        gonet::select! {
+            recv(rx) -> v => got += v.map_or(0, |_| 1),
+            recv(time::after(Duration::from_secs(3600))) => unreachable!(),
+        }
+    }
+    assert_eq!(got, 20_000);
+    let stopped: Vec<Timer> = (0..5_000)
+        .map(|_| Timer::new(Duration::from_secs(3600)))
+        .collect();
+    assert!(stopped.iter().all(Timer::stop));
+    assert!(live.recv_timeout(Duration::from_secs(10)).is_ok());
+    assert!(time::after(MS)
+        .recv_timeout(Duration::from_secs(10))
+        .is_ok());
+}
