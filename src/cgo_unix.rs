@@ -15,8 +15,11 @@
 use std::net::IpAddr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{RecvTimeoutError, TryRecvError};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+use may::sync::mpsc::Receiver;
 
 use crate::error::DnsError;
 
@@ -120,24 +123,40 @@ where
             let _ = tx.send(f());
         }
     }));
-    let answer = match deadline {
-        None => rx.recv().ok(),
-        Some(d) => loop {
-            let left = d.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                break rx.try_recv().ok();
-            }
-            match rx.recv_timeout(left) {
-                Ok(v) => break Some(v),
-                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
-                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break None,
-            }
-        },
-    };
+    let answer = recv_until(&rx, deadline).ok();
     if answer.is_none() {
         abandoned.store(true, Ordering::Release);
     }
     answer
+}
+
+/// Receives from `rx`, giving up at `deadline` (`None`: waits as long as it takes).
+///
+/// may keeps a park's timeout in whole milliseconds and reads zero as "no timeout", so a
+/// plain `recv_timeout` of less than a millisecond would wait forever in a coroutine.
+/// Each wait here is rounded up to a whole millisecond, and a passed deadline only
+/// looks at what is already there.
+pub(crate) fn recv_until<T>(
+    rx: &Receiver<T>,
+    deadline: Option<Instant>,
+) -> Result<T, RecvTimeoutError> {
+    let Some(deadline) = deadline else {
+        return rx.recv().map_err(|_| RecvTimeoutError::Disconnected);
+    };
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return rx.try_recv().map_err(|e| match e {
+                TryRecvError::Empty => RecvTimeoutError::Timeout,
+                TryRecvError::Disconnected => RecvTimeoutError::Disconnected,
+            });
+        }
+        let ms = u64::try_from(left.as_nanos().div_ceil(1_000_000)).unwrap_or(u64::MAX);
+        match rx.recv_timeout(Duration::from_millis(ms.max(1))) {
+            Err(RecvTimeoutError::Timeout) => continue,
+            r => return r,
+        }
+    }
 }
 
 /// The number of resolver threads started so far (for tests and diagnostics).
@@ -217,7 +236,6 @@ fn gai_error_text(rc: i32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     #[test]
     fn runs_jobs_and_gives_up_at_the_deadline() {
@@ -237,5 +255,24 @@ mod tests {
             None,
             "a passed deadline runs nothing"
         );
+    }
+
+    #[test]
+    fn waits_shorter_than_a_millisecond_end() {
+        // may would read a 0 ms park timeout as "forever".
+        let h = crate::go!(|| {
+            let (_tx, rx) = may::sync::mpsc::channel::<()>();
+            for us in [0, 1, 300, 999, 1500] {
+                let start = Instant::now();
+                let r = recv_until(&rx, Some(start + Duration::from_micros(us)));
+                assert_eq!(r, Err(RecvTimeoutError::Timeout));
+                assert!(start.elapsed() < Duration::from_secs(1));
+            }
+        });
+        let (tx, rx) = may::sync::mpsc::channel();
+        crate::go!(move || {
+            let _ = tx.send(h.join().is_ok());
+        });
+        assert_eq!(rx.recv_timeout(Duration::from_secs(10)), Ok(true));
     }
 }

@@ -242,9 +242,14 @@ impl Dialer {
         match afnet {
             "tcp" | "tcp4" | "tcp6" => {
                 let addrs = internet_addr_list(afnet, address, deadline).map_err(fail)?;
+                let addrs = self.match_local_addr(addrs).map_err(fail)?;
                 self.dial_addr_list(network, addrs, deadline)
             }
             "unix" | "unixpacket" | "unixgram" => {
+                if let Some(la) = self.local_addr.as_ref().filter(|la| la.network() != afnet) {
+                    let e = AddrError::new("mismatched local address type", la.to_string());
+                    return Err(fail(e.into()));
+                }
                 self.dial_unix(network, &UnixAddr::new(address, network), deadline)
             }
             _ => Err(fail(
@@ -276,7 +281,30 @@ impl Dialer {
         }
         let deadline = self.deadline_from(Instant::now());
         let addrs = addrs.iter().map(|&a| TcpAddr::from(a)).collect();
+        let addrs = self.match_local_addr(addrs).map_err(fail)?;
         self.dial_addr_list(network, addrs, deadline)
+    }
+
+    /// Go: the end of `resolveAddrList` for "dial": a local TCP address keeps only the
+    /// remote addresses of its own family (unless either is a wildcard); any other kind
+    /// of local address is a mismatch.
+    fn match_local_addr(&self, addrs: Vec<TcpAddr>) -> Result<Vec<TcpAddr>, BoxError> {
+        let Some(hint) = &self.local_addr else {
+            return Ok(addrs);
+        };
+        let Addr::Tcp(la) = hint else {
+            return Err(AddrError::new("mismatched local address type", hint.to_string()).into());
+        };
+        let wildcard = |a: &TcpAddr| a.ip.map_or(true, |ip| ip.is_unspecified());
+        let v4 = |a: &TcpAddr| a.ip.is_some_and(|ip| is_ipv4(&ip));
+        let kept: Vec<TcpAddr> = addrs
+            .into_iter()
+            .filter(|ra| wildcard(la) || wildcard(ra) || v4(la) == v4(ra))
+            .collect();
+        if kept.is_empty() {
+            return Err(AddrError::new("no suitable address found", hint.to_string()).into());
+        }
+        Ok(kept)
     }
 
     /// Go: `Dialer.deadline`: the earlier of `now + timeout` and `deadline`.
@@ -337,24 +365,19 @@ impl Dialer {
         let mut fallback_at = Instant::now() + delay;
         let (mut primary_err, mut fallback_err) = (None, None);
         loop {
-            let got = if fallback.is_some() {
-                let left = fallback_at.saturating_duration_since(Instant::now());
-                match results.recv_timeout(left) {
-                    Ok(r) => Some(r),
-                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => None,
-                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
-                }
-            } else {
-                match results.recv() {
-                    Ok(r) => Some(r),
-                    Err(_) => break,
-                }
+            let waited = match fallback {
+                Some(_) => crate::cgo_unix::recv_until(&results, Some(fallback_at)),
+                None => crate::cgo_unix::recv_until(&results, None),
+            };
+            let got = match waited {
+                Ok(r) => Some(r),
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => None,
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
             };
             let Some((primary, result)) = got else {
-                if Instant::now() >= fallback_at {
-                    if let Some((addrs, tx)) = fallback.take() {
-                        self.start_racer(network, addrs, deadline, &cancel_fallback, false, tx);
-                    }
+                // The fallback timer fired.
+                if let Some((addrs, tx)) = fallback.take() {
+                    self.start_racer(network, addrs, deadline, &cancel_fallback, false, tx);
                 }
                 continue;
             };

@@ -99,3 +99,81 @@ pub fn eventually(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
 pub fn text<T: std::fmt::Debug>(r: io::Result<T>) -> String {
     r.expect_err("expected an error").to_string()
 }
+
+/// A loopback address where `connect` hangs: a raw listener with a backlog of 0 that
+/// never accepts, whose one accept-queue slot is already taken by a finished handshake.
+/// Linux then drops every further SYN (net.ipv4.tcp_abort_on_overflow=0, the default), so
+/// a connect stays in SYN_SENT until its deadline, as towards a blackholed host.
+pub struct FullBacklog {
+    pub addr: std::net::SocketAddr,
+    _listener: socket2::Socket,
+    _filler: std::net::TcpStream,
+}
+
+impl FullBacklog {
+    /// On `ip` (127.0.0.1 or ::1), port chosen by the kernel.
+    pub fn new(ip: &str) -> FullBacklog {
+        use socket2::{Domain, Socket, Type};
+        let ip: std::net::IpAddr = ip.parse().expect("an IP literal");
+        let bind = std::net::SocketAddr::new(ip, 0);
+        let listener = Socket::new(Domain::for_address(bind), Type::STREAM, None).expect("socket");
+        listener.bind(&bind.into()).expect("bind");
+        listener.listen(0).expect("listen");
+        let addr = listener
+            .local_addr()
+            .expect("getsockname")
+            .as_socket()
+            .expect("an IP address");
+        // A blocking connect returns once the handshake is done: the slot is taken.
+        let filler = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(5))
+            .expect("fill the backlog");
+        FullBacklog {
+            addr,
+            _listener: listener,
+            _filler: filler,
+        }
+    }
+}
+
+/// A loopback address that refuses connections: a socket bound to it (so no one else
+/// can take the port) that does not listen.
+pub struct Refusing {
+    pub addr: std::net::SocketAddr,
+    _sock: socket2::Socket,
+}
+
+impl Refusing {
+    /// On `ip` (127.0.0.1 or ::1), port chosen by the kernel.
+    pub fn new(ip: &str) -> Refusing {
+        use socket2::{Domain, Socket, Type};
+        let ip: std::net::IpAddr = ip.parse().expect("an IP literal");
+        let bind = std::net::SocketAddr::new(ip, 0);
+        let sock = Socket::new(Domain::for_address(bind), Type::STREAM, None).expect("socket");
+        sock.bind(&bind.into()).expect("bind");
+        let addr = sock
+            .local_addr()
+            .expect("getsockname")
+            .as_socket()
+            .expect("an IP address");
+        Refusing { addr, _sock: sock }
+    }
+}
+
+/// Runs `f` in a coroutine (so gonet parks it in the netpoller, as in a server) and
+/// returns its result; panics if it takes longer than `limit`.
+pub fn in_coroutine<T: Send + 'static>(
+    limit: Duration,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let (tx, rx) = may::sync::mpsc::channel();
+    gonet::go!(move || {
+        let _ = tx.send(f());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(v) => v,
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+            panic!("the coroutine ran longer than {limit:?}")
+        }
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => panic!("the coroutine panicked"),
+    }
+}
