@@ -44,9 +44,12 @@ impl Drop for Hook {
     }
 }
 
+/// A name looked up, and the name of the thread that looked it up.
+type Entered = (String, Option<String>);
+
 /// A hook that reports each name and the thread looking it up, then blocks that thread
 /// until released (or 10 s pass): a DNS server that is slow for as long as we like.
-fn slow_resolver() -> (Hook, Receiver<(String, Option<String>)>, Sender<()>) {
+fn slow_resolver() -> (Hook, Receiver<Entered>, Sender<()>) {
     let (entered_tx, entered_rx) = crossbeam::channel::unbounded();
     let (release_tx, release_rx) = crossbeam::channel::unbounded::<()>();
     let hook = Hook::set(move |name: &str| {
