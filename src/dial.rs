@@ -3,6 +3,17 @@
 //! Go: `src/net/dial.go`. `listen(network, address)` is `ListenConfig::default()
 //! .listen(..)`, which parses the network, resolves the address and hands off to
 //! `listen_tcp` or `listen_unix`; `dial` is `Dialer::default().dial(..)`.
+//!
+//! The dial side follows `Dialer.DialContext`: resolve the address (`lookup.rs`: IP
+//! literals and /etc/hosts names at once, other names by `getaddrinfo` on a resolver
+//! thread, so the may worker keeps running other coroutines; the dial's deadline bounds
+//! the wait), keep the remote addresses that match `local_addr`, then `dial_parallel`:
+//! on "tcp" with both IPv4 and IPv6 addresses, the primaries (the first address's
+//! family) dial in one coroutine and the fallbacks in another after `fallback_delay`
+//! ("Happy Eyeballs", RFC 6555); the first connection wins and the loser is cancelled by
+//! closing the socket it is connecting (Go cancels a context). Each racer is
+//! `dial_serial`: its addresses in turn, the time left shared by `partial_deadline`, each
+//! a non-blocking connect that parks in the netpoller until writable (`fd.rs`).
 
 use std::fmt;
 use std::io;
@@ -677,7 +688,9 @@ fn partial_deadline(now: Instant, deadline: Instant, addrs_remaining: usize) -> 
 
 /// Connects to `address` on `network` with Go's defaults.
 ///
-/// Go: `net.Dial(network, address)`. Errors are Go's, e.g.
+/// Go: `net.Dial(network, address)`. Only the calling coroutine waits, for the name
+/// lookup (on a resolver thread) and the connect (in the netpoller); see [`Dialer::dial`]
+/// for how several addresses are tried. Errors are Go's, e.g.
 /// `dial tcp 127.0.0.1:1: connect: connection refused`.
 ///
 /// ```
@@ -692,14 +705,20 @@ pub fn dial(network: &str, address: &str) -> io::Result<Conn> {
     Dialer::default().dial(network, address)
 }
 
-/// Like [`dial`], giving up with "i/o timeout" after `timeout`.
+/// Like [`dial`], giving up with "i/o timeout" after `timeout`, name lookup included.
 ///
-/// Go: `net.DialTimeout(network, address, timeout)`.
+/// Go: `net.DialTimeout(network, address, timeout)`. The attempt in progress is
+/// abandoned and its socket closed: `dial tcp 10.0.0.1:80: i/o timeout`, or
+/// `dial tcp: lookup NAME: i/o timeout` while still resolving.
 ///
 /// ```
+/// use std::time::Duration;
 /// let ln = gonet::listen("tcp", "127.0.0.1:0").unwrap();
-/// let conn = gonet::dial_timeout("tcp", &ln.addr().to_string(), std::time::Duration::from_secs(1)).unwrap();
+/// let conn = gonet::dial_timeout("tcp", &ln.addr().to_string(), Duration::from_secs(1)).unwrap();
 /// assert_eq!(conn.remote_addr(), ln.addr());
+///
+/// let err = gonet::dial_timeout("tcp", &ln.addr().to_string(), Duration::ZERO).unwrap_err();
+/// assert!(gonet::is_timeout(&err));
 /// ```
 pub fn dial_timeout(network: &str, address: &str, timeout: Duration) -> io::Result<Conn> {
     Dialer {
