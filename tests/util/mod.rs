@@ -28,7 +28,11 @@ impl TempDir {
 
     /// A path inside the directory, as a string for `listen("unix", ..)`.
     pub fn sock(&self, name: &str) -> String {
-        self.0.join(name).to_str().expect("utf-8 temp path").to_string()
+        self.0
+            .join(name)
+            .to_str()
+            .expect("utf-8 temp path")
+            .to_string()
     }
 }
 
@@ -41,7 +45,11 @@ impl Drop for TempDir {
 /// An abstract Unix socket name unique to this process and call.
 pub fn abstract_name(tag: &str) -> String {
     static N: AtomicUsize = AtomicUsize::new(0);
-    format!("@gonet-test-{tag}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "@gonet-test-{tag}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// Serves an echo handler (one coroutine per connection, like examples/echo.rs) on `ln`
@@ -78,7 +86,9 @@ pub fn echo(conn: gonet::Conn) {
 
 /// Open descriptors of this process.
 pub fn fd_count() -> usize {
-    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
+    std::fs::read_dir("/proc/self/fd")
+        .map(|d| d.count())
+        .unwrap_or(0)
 }
 
 /// Polls `cond` (cheaply, with a short park) until it holds or `limit` passes; for
