@@ -754,6 +754,8 @@ struct Shared {
     released_at: std::sync::OnceLock<Instant>,
     /// Burst: opened when every result is in, so every connection is held until then.
     hold: Gate,
+    /// Burst: counts the held connections closed after `hold` opened.
+    closed: Gate,
     /// The http request bytes.
     request: Vec<u8>,
 }
@@ -825,6 +827,13 @@ impl Gate {
         true
     }
 
+    /// Counts one arrival without waiting (see [`Gate::wait_for_waiters`]).
+    fn arrive(&self) {
+        let mut g = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        g.0 += 1;
+        self.cv.notify_all();
+    }
+
     fn open(&self) {
         let mut g = self.state.lock().unwrap_or_else(|p| p.into_inner());
         g.1 = true;
@@ -874,6 +883,7 @@ pub fn run(cfg: &Config, live: Arc<Live>) -> Report {
         release: Gate::new(),
         released_at: std::sync::OnceLock::new(),
         hold: Gate::new(),
+        closed: Gate::new(),
         request,
     });
 
@@ -883,23 +893,30 @@ pub fn run(cfg: &Config, live: Arc<Live>) -> Report {
         for id in 0..cfg.conns {
             let (tx, shared) = (tx.clone(), shared.clone());
             gonet::go!(move || {
-                let out = match shared.cfg.mode {
+                let (out, held) = match shared.cfg.mode {
                     Mode::Echo => echo_worker(&shared, id),
                     Mode::Idle => idle_worker(&shared, id),
                     Mode::Burst => burst_worker(&shared, id),
                     Mode::Http => http_worker(&shared, id),
                 };
-                let hold = shared.cfg.mode == Mode::Burst && out.0.ok;
                 // The receiver outlives every worker it waits for; a late worker's send
                 // fails harmlessly after the run gave up on it.
-                let _ = tx.send(out.0);
-                if hold {
-                    shared.hold.wait(shared.hard_end);
+                match (shared.cfg.mode, held) {
+                    (Mode::Burst, Some(held)) => {
+                        // Burst holds every connection until all results are in.
+                        let _ = tx.send(out);
+                        shared.hold.wait(shared.hard_end);
+                        close(&shared, held.conn);
+                        shared.closed.arrive();
+                    }
+                    (_, held) => {
+                        // Closed before reporting: the run returns with its sockets closed.
+                        if let Some(held) = held {
+                            close(&shared, held.conn);
+                        }
+                        let _ = tx.send(out);
+                    }
                 }
-                if out.1.is_some() {
-                    shared.live.conns_up.fetch_sub(1, Ordering::Relaxed);
-                }
-                drop(out.1);
             });
             spawned += 1;
         }
@@ -962,8 +979,12 @@ pub fn run(cfg: &Config, live: Arc<Live>) -> Report {
             missing,
         );
     }
-    shared.hold.open();
     report.elapsed = start.elapsed();
+    shared.hold.open();
+    if cfg.mode == Mode::Burst {
+        // Return with the burst's sockets closed, as the other modes do.
+        shared.closed.wait_for_waiters(report.ok_conns, give_up);
+    }
     if cfg.mode == Mode::Burst {
         report.all_connected = latest_connect.filter(|_| report.ok_conns == report.conns);
         // Burst's run time is the time to all connected, not the holding after it.
