@@ -88,7 +88,10 @@ impl Signal {
                     if now >= t {
                         return;
                     }
-                    Some(t - now)
+                    // may keeps a coroutine's park timeout in whole milliseconds and
+                    // reads 0 as "no timeout": round up, or a sub-millisecond wait would
+                    // never end. The loop re-checks the deadline.
+                    Some((t - now).max(Duration::from_millis(1)))
                 }
             };
             // Timeout and spurious returns just go round the loop; a may cancel unwinds.

@@ -416,3 +416,23 @@ fn a_cancelled_receiver_leaves_no_stale_entry() {
     tx.send(2).unwrap();
     assert_eq!(expect(&got, "live receiver"), Some(2));
 }
+
+#[test]
+fn sub_millisecond_timeouts_end_inside_a_coroutine() {
+    // may keeps coroutine park timeouts in whole milliseconds, 0 meaning "forever": a
+    // 300 µs timeout must still end.
+    let h = gonet::go!(|| {
+        let (tx, rx) = gonet::chan::<u8>(0);
+        let t0 = std::time::Instant::now();
+        let r = rx.recv_timeout(std::time::Duration::from_micros(300));
+        let s = tx.send_timeout(1, std::time::Duration::from_micros(300));
+        (r.is_err(), s.is_err(), t0.elapsed())
+    });
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(h.join().unwrap()));
+    let (recv_timed_out, send_timed_out, took) = rx
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .expect("sub-millisecond timeouts hung");
+    assert!(recv_timed_out && send_timed_out);
+    assert!(took < std::time::Duration::from_secs(1), "{took:?}");
+}
