@@ -4,7 +4,6 @@
 mod util;
 
 use std::io::Read;
-use std::os::fd::AsFd;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
