@@ -208,6 +208,15 @@ pub fn human_us(us: u64) -> String {
     }
 }
 
+/// Formats a rate: `41,203.4`.
+pub fn rate_text(per_sec: f64) -> String {
+    if !per_sec.is_finite() || per_sec < 0.0 {
+        return "0".to_string();
+    }
+    let tenths = (per_sec * 10.0).round() as u64;
+    format!("{}.{}", thousands(tenths / 10), tenths % 10)
+}
+
 /// Formats a count with thousands separators: `1,234,567`.
 pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
@@ -288,6 +297,12 @@ pub fn preflight(cfg: &Config) -> Result<(), String> {
                 "--rate must be a positive number of requests/s, not {rate}"
             ));
         }
+    }
+    if cfg.rate.is_some() && !matches!(cfg.mode, Mode::Echo | Mode::Http) {
+        return Err(format!(
+            "--rate applies to echo and http, not to {}",
+            cfg.mode
+        ));
     }
     if cfg.duration.is_zero() && cfg.mode != Mode::Burst {
         return Err("--duration must be more than 0".to_string());
@@ -697,12 +712,12 @@ impl Report {
             .rate
             .map(|r| format!(", open loop at {r} req/s"))
             .unwrap_or_default();
-        let _ = writeln!(
-            s,
-            "  requests  {}  ({:.1} req/s{rate})",
-            thousands(self.requests),
-            self.rps
-        );
+        let per_sec = match self.mode {
+            Mode::Echo | Mode::Http => format!("{} req/s{rate}", rate_text(self.rps)),
+            Mode::Burst => format!("{} connections/s", rate_text(self.rps)),
+            Mode::Idle => "proof round trips".to_string(),
+        };
+        let _ = writeln!(s, "  requests  {}  ({per_sec})", thousands(self.requests));
         let _ = writeln!(
             s,
             "  latency   p50 {}  p90 {}  p99 {}  p99.9 {}  max {}  ({})",
