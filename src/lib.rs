@@ -118,3 +118,9 @@ where
     // below every stack and aborts with "coroutine has overflowed its stack".
     unsafe { may::coroutine::spawn(f) }
 }
+
+/// docs/PORTING.md, the Go -> gonet porting guide: compiled here so that every Rust
+/// example in it runs as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/PORTING.md")]
+pub struct PortingGuide;
