@@ -219,13 +219,7 @@ impl NetFd {
     /// checks for close and deadline before every try (`poll.FD.Read`'s loop).
     fn io_loop<T>(&self, dir: Dir, mut attempt: impl FnMut() -> io::Result<T>) -> Result<T, Fail> {
         loop {
-            if self.closed.load(Ordering::Acquire) {
-                return Err(Fail::Closed);
-            }
-            let due = self.deadline(dir).raw();
-            if due != 0 && due <= deadline::now() {
-                return Err(Fail::Timeout);
-            }
+            self.check(dir)?;
             match attempt() {
                 Ok(v) => return Ok(v),
                 Err(e) => match e.raw_os_error() {
@@ -319,6 +313,47 @@ impl NetFd {
             Ok(n) => Ok(n),
             Err(f) => Err(self.op_error("read", f)),
         }
+    }
+
+    /// One read attempt: data, end of stream, or `ErrorKind::WouldBlock` (a plain
+    /// error: nothing failed) when nothing is there yet.
+    pub(crate) fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        let _turn = self.rlock.lock();
+        self.check(Dir::Read)
+            .map_err(|f| self.op_error("read", f))?;
+        loop {
+            match (&self.sock).read(buf) {
+                Ok(0) if !buf.is_empty() && self.closed.load(Ordering::Acquire) => {
+                    return Err(self.op_error("read", Fail::Closed))
+                }
+                Ok(n) => return Ok(n),
+                Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => return Err(e),
+                Err(e) if e.raw_os_error() == Some(libc::EINTR) => {}
+                Err(e) => return Err(self.op_error("read", Fail::Sys("read", e))),
+            }
+        }
+    }
+
+    /// Parks until the poller reports the socket (it may then be readable; a spurious
+    /// return is possible, and the next `try_read` tells), without holding a buffer.
+    pub(crate) fn readable(&self) -> io::Result<()> {
+        let _turn = self.rlock.lock();
+        let fail = |f| self.op_error("read", f);
+        self.check(Dir::Read).map_err(fail)?;
+        self.park(Dir::Read).map_err(fail)?;
+        self.check(Dir::Read).map_err(fail)
+    }
+
+    /// Go's checks before every attempt: closed, then the deadline.
+    fn check(&self, dir: Dir) -> Result<(), Fail> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(Fail::Closed);
+        }
+        let due = self.deadline(dir).raw();
+        if due != 0 && due <= deadline::now() {
+            return Err(Fail::Timeout);
+        }
+        Ok(())
     }
 
     pub(crate) fn write(&self, buf: &[u8]) -> io::Result<usize> {

@@ -279,3 +279,69 @@ fn a_big_transfer_keeps_every_byte() {
     assert!(got == data, "bytes differ");
     assert!(t0.elapsed() < Duration::from_secs(60));
 }
+
+#[test]
+fn readable_and_try_read_serve_without_holding_a_buffer() {
+    let (c, s) = pair();
+    let mut buf = [0u8; 16];
+    let err = s.try_read(&mut buf).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock);
+    let server = gonet::go!(move || {
+        // The idle loop the echo example uses: wait without a buffer, then drain.
+        let mut echoed = 0;
+        loop {
+            if s.readable().is_err() {
+                return echoed;
+            }
+            let mut buf = vec![0u8; 4096];
+            loop {
+                match s.try_read(&mut buf) {
+                    Ok(0) => return echoed,
+                    Ok(n) => {
+                        s.write(&buf[..n]).unwrap();
+                        echoed += n;
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                    Err(e) => panic!("{e}"),
+                }
+            }
+        }
+    });
+    for i in 0..500u32 {
+        c.write(&i.to_le_bytes()).unwrap();
+        let mut back = [0u8; 4];
+        c.read_full(&mut back).unwrap();
+        assert_eq!(u32::from_le_bytes(back), i);
+    }
+    c.close_write().unwrap();
+    assert_eq!(server.join().unwrap(), 2000);
+}
+
+#[test]
+fn readable_ends_with_deadline_and_close_errors() {
+    let (c, _s) = pair();
+    c.set_read_deadline(Some(Instant::now() + Duration::from_millis(50)))
+        .unwrap();
+    assert!(gonet::is_timeout(&c.readable().unwrap_err()));
+    assert!(gonet::is_timeout(&c.try_read(&mut [0u8; 1]).unwrap_err()));
+    c.set_read_deadline(None).unwrap();
+    let waiter = c.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let h = gonet::go!(move || {
+        tx.send(()).unwrap();
+        // Spurious returns are allowed; a close must end the wait for good.
+        loop {
+            if let Err(e) = waiter.readable() {
+                return e;
+            }
+            if let Err(e) = waiter.try_read(&mut [0u8; 1]) {
+                if e.kind() != std::io::ErrorKind::WouldBlock {
+                    return e;
+                }
+            }
+        }
+    });
+    rx.recv().unwrap();
+    c.close().unwrap();
+    assert!(gonet::is_closed(&h.join().unwrap()));
+}
