@@ -102,7 +102,7 @@ fn deliver(cli: &Client, msg: String) {
     }
 }
 
-// func handleConn(conn net.Conn, id int, hub hub) {
+// func handleConn(conn net.Conn, h hub) {  (`id` stands in for Go's *client map key)
 fn handle_conn(conn: net::Conn, id: u64, hub: Hub) {
     // ch := make(chan string, 64)
     let (ch, outgoing) = net::chan::<String>(64);
@@ -263,7 +263,7 @@ fn main() {
             }
         };
         delay = Duration::ZERO;
-        // go handleConn(conn, id, hub)
+        // go handleConn(conn, h)
         let hub = hub.clone();
         net::go!(move || handle_conn(conn, id, hub));
     }
