@@ -78,6 +78,10 @@ pub mod runtime;
 pub mod sync;
 pub mod time;
 
+// --- A server that stays up: net/http's Serve loop for any protocol (server.go)
+mod server;
+pub use crate::server::{Server, ServerStats};
+
 /// Re-exported so that `gonet::go!` works without a direct `may` dependency.
 #[doc(hidden)]
 pub use may as __may;

@@ -138,3 +138,128 @@ fn page_size() -> usize {
 // Process limits (RLIMIT_NOFILE, vm.max_map_count): see the module docs for why they
 // matter to a coroutine server.
 // ---------------------------------------------------------------------------------------
+
+// ---------------------------------------------------------------------------------------
+// Process limits (RLIMIT_NOFILE, vm.max_map_count): see the module docs for why they
+// matter to a coroutine server.
+// ---------------------------------------------------------------------------------------
+//
+// How many connections fit (issue 6). A gonet server spends, per connection, one
+// descriptor (two while a read and a write are parked at once) and one coroutine, whose
+// stack is two memory mappings. The fd limit is raised to the hard limit on the first
+// listen or dial; the mapping limit is the sysctl `vm.max_map_count` (65530 by default,
+// about 32,700 coroutines), which only root can raise, for the whole machine:
+//
+//     sysctl -w vm.max_map_count=262144                                   # until reboot
+//     echo vm.max_map_count=262144 > /etc/sysctl.d/90-gonet.conf         # for good
+//
+// Past the mapping limit may cannot map a new stack and panics ("failed to alloc sys
+// stack"); `gonet::Server` catches that, closes the new connection and goes on.
+
+/// Memory mappings each coroutine costs: its stack and the guard page below it.
+///
+/// ```
+/// assert_eq!(gonet::runtime::MAPS_PER_COROUTINE, 2);
+/// ```
+pub const MAPS_PER_COROUTINE: usize = 2;
+
+/// The kernel's limit on memory mappings per process (`/proc/sys/vm/max_map_count`), or
+/// `None` if it cannot be read.
+///
+/// Go: no equivalent (goroutine stacks live in Go's own heap, not one mapping each).
+///
+/// ```
+/// if let Some(max) = gonet::runtime::max_map_count() {
+///     assert!(max > 0);
+/// }
+/// ```
+pub fn max_map_count() -> Option<usize> {
+    std::fs::read_to_string("/proc/sys/vm/max_map_count")
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// The memory mappings this process has now (the lines of `/proc/self/maps`): each live
+/// or pooled coroutine accounts for [`MAPS_PER_COROUTINE`] of them.
+///
+/// ```
+/// assert!(gonet::runtime::map_count().unwrap() > 0);
+/// ```
+pub fn map_count() -> Option<usize> {
+    use std::io::Read;
+    let mut f = std::fs::File::open("/proc/self/maps").ok()?;
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut lines = 0;
+    loop {
+        match f.read(&mut buf) {
+            Ok(0) => return Some(lines),
+            Ok(n) => lines += buf[..n].iter().filter(|&&b| b == b'\n').count(),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+}
+
+/// The soft limit on open descriptors (RLIMIT_NOFILE), which gonet raises to the hard
+/// limit on the first listen or dial; `usize::MAX` if unlimited.
+///
+/// Go: `syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim)`; `lim.Cur`.
+///
+/// ```
+/// assert!(gonet::runtime::open_files_limit().unwrap() >= 3);
+/// ```
+pub fn open_files_limit() -> Option<usize> {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: lim is a valid, writable rlimit.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        return None;
+    }
+    Some(usize::try_from(lim.rlim_cur).unwrap_or(usize::MAX))
+}
+
+/// The descriptors this process has open now (the entries of `/proc/self/fd`).
+///
+/// ```
+/// assert!(gonet::runtime::open_files().unwrap() >= 3); // stdin, stdout, stderr
+/// ```
+pub fn open_files() -> Option<usize> {
+    // The directory's own descriptor is among the entries while it is read.
+    let n = std::fs::read_dir("/proc/self/fd").ok()?.count();
+    Some(n.saturating_sub(1))
+}
+
+/// How many more coroutines can be spawned before a stack cannot be mapped:
+/// (`max_map_count` - mappings in use) / [`MAPS_PER_COROUTINE`]. An estimate: other
+/// mappings (thread stacks, large allocations) come and go, and stacks of finished
+/// coroutines kept in may's pool are reused without a new mapping.
+///
+/// Go: no equivalent; goroutines are bounded by memory alone.
+///
+/// ```
+/// let n = gonet::runtime::coroutine_capacity().unwrap();
+/// assert!(n > 100);
+/// ```
+pub fn coroutine_capacity() -> Option<usize> {
+    let max = max_map_count()?;
+    let used = map_count()?;
+    Some(max.saturating_sub(used) / MAPS_PER_COROUTINE)
+}
+
+/// How many more connections this process can serve at once, one coroutine each: the
+/// smaller of [`coroutine_capacity`] and the descriptors left under [`open_files_limit`].
+/// A `gonet::Server` warns once at start when the coroutines are the smaller, and says
+/// which sysctl to raise (see the comment above this section).
+///
+/// ```
+/// let n = gonet::runtime::connection_capacity().unwrap();
+/// assert!(n <= gonet::runtime::coroutine_capacity().unwrap());
+/// ```
+pub fn connection_capacity() -> Option<usize> {
+    let files = open_files_limit()?.saturating_sub(open_files()?);
+    Some(coroutine_capacity()?.min(files))
+}
