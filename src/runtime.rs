@@ -138,11 +138,6 @@ fn page_size() -> usize {
 // Process limits (RLIMIT_NOFILE, vm.max_map_count): see the module docs for why they
 // matter to a coroutine server.
 // ---------------------------------------------------------------------------------------
-
-// ---------------------------------------------------------------------------------------
-// Process limits (RLIMIT_NOFILE, vm.max_map_count): see the module docs for why they
-// matter to a coroutine server.
-// ---------------------------------------------------------------------------------------
 //
 // How many connections fit (issue 6). A gonet server spends, per connection, one
 // descriptor (two while a read and a write are parked at once) and one coroutine, whose

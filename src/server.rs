@@ -108,6 +108,9 @@ struct Inner {
     watchdog: AtomicBool,
 }
 
+/// A function to run when shutdown starts.
+type Hook = Arc<dyn Fn() + Send + Sync>;
+
 #[derive(Default)]
 struct State {
     /// The connections whose handlers are running, by id.
@@ -119,6 +122,8 @@ struct State {
     cutting: bool,
     /// `shutdown` has finished.
     done: bool,
+    /// Run by `shutdown` once the listeners are closed.
+    on_shutdown: Vec<Hook>,
 }
 
 /// Counters describing a [`Server`]'s life so far.
@@ -258,6 +263,27 @@ impl Server {
     /// ```
     pub fn idle_timeout(self, d: Duration) -> Server {
         store_nanos(&self.inner.idle_timeout, d);
+        self
+    }
+
+    /// Registers `f` to be called when [`shutdown`](Server::shutdown) starts, right after
+    /// the listeners are closed (new clients are refused from then on) and before the
+    /// grace period: say, to log it or to tell long-lived handlers to wrap up. `f` runs in
+    /// the caller of `shutdown`, which waits for it.
+    ///
+    /// Go: `srv.RegisterOnShutdown(f)` (Go runs `f` in its own goroutine).
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    /// use std::sync::Arc;
+    /// let told = Arc::new(AtomicBool::new(false));
+    /// let t = told.clone();
+    /// let server = gonet::Server::new().on_shutdown(move || t.store(true, Ordering::SeqCst));
+    /// server.shutdown(std::time::Duration::ZERO);
+    /// assert!(told.load(Ordering::SeqCst));
+    /// ```
+    pub fn on_shutdown(self, f: impl Fn() + Send + Sync + 'static) -> Server {
+        self.inner.lock().on_shutdown.push(Arc::new(f));
         self
     }
 
@@ -480,7 +506,7 @@ impl Server {
     pub fn shutdown(&self, grace: Duration) -> usize {
         let inner = &self.inner;
         let deadline = Instant::now() + grace;
-        let listeners = {
+        let (listeners, hooks) = {
             let mut st = inner.lock();
             if st.shutting_down {
                 while !st.done {
@@ -489,11 +515,14 @@ impl Server {
                 return 0;
             }
             st.shutting_down = true;
-            std::mem::take(&mut st.listeners)
+            (std::mem::take(&mut st.listeners), st.on_shutdown.clone())
         };
         inner.changed.notify_all();
         for ln in &listeners {
             let _ = ln.close();
+        }
+        for hook in &hooks {
+            hook();
         }
         let mut st = inner.lock();
         log::info!(
@@ -511,7 +540,7 @@ impl Server {
         let cut: Vec<Conn> = st.conns.values().cloned().collect();
         drop(st);
         if !cut.is_empty() {
-            log::warn!(
+            log::info!(
                 "gonet: shutdown: grace period {grace:?} over, closing {} connections",
                 cut.len()
             );
@@ -553,7 +582,9 @@ impl Server {
 
     /// Starts the idle watchdog if an idle timeout is set and it is not running.
     fn start_watchdog(&self) {
-        if nanos(&self.inner.idle_timeout).is_none() || self.inner.watchdog.swap(true, Ordering::AcqRel) {
+        if nanos(&self.inner.idle_timeout).is_none()
+            || self.inner.watchdog.swap(true, Ordering::AcqRel)
+        {
             return;
         }
         let inner = self.inner.clone();
@@ -618,7 +649,10 @@ impl Inner {
                 }
                 if timed_out.insert(id) {
                     self.idle_closed.fetch_add(1, Ordering::Relaxed);
-                    log::debug!("gonet: {} idle for {quiet:?}: timing it out", conn.remote_addr());
+                    log::debug!(
+                        "gonet: {} idle for {quiet:?}: timing it out",
+                        conn.remote_addr()
+                    );
                     let _ = conn.set_deadline(Some(Instant::now()));
                 } else if quiet >= idle + period {
                     let _ = conn.close();
@@ -715,7 +749,10 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
 }
 
 fn store_nanos(cell: &AtomicU64, d: Duration) {
-    cell.store(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX), Ordering::Relaxed);
+    cell.store(
+        u64::try_from(d.as_nanos()).unwrap_or(u64::MAX),
+        Ordering::Relaxed,
+    );
 }
 
 fn nanos(cell: &AtomicU64) -> Option<Duration> {
@@ -732,7 +769,9 @@ fn wait<'a>(cv: &Condvar, st: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
 fn wait_timeout<'a>(cv: &Condvar, st: MutexGuard<'a, State>, d: Duration) -> MutexGuard<'a, State> {
     // may 0.3.51 keeps a parked coroutine's timeout in whole milliseconds (`AtomicDuration`):
     // it truncates, and a timeout under 1 ms becomes no timeout at all. Round up.
-    let ms = u64::try_from(d.as_nanos().div_ceil(1_000_000)).unwrap_or(u64::MAX).max(1);
+    let ms = u64::try_from(d.as_nanos().div_ceil(1_000_000))
+        .unwrap_or(u64::MAX)
+        .max(1);
     match cv.wait_timeout(st, Duration::from_millis(ms)) {
         Ok((st, _)) => st,
         Err(e) => e.into_inner().0,
@@ -762,7 +801,11 @@ fn warn_if_short_of_room(max_conns: usize) {
 
 /// The warning for `warn_if_short_of_room`, if one is due.
 fn room_warning(coroutines: usize, files: usize, max_conns: usize) -> Option<String> {
-    let wanted = if max_conns == 0 { files } else { files.min(max_conns) };
+    let wanted = if max_conns == 0 {
+        files
+    } else {
+        files.min(max_conns)
+    };
     (coroutines < wanted).then(|| {
         format!(
             "gonet: room for about {coroutines} more coroutines (vm.max_map_count: each coroutine \
@@ -800,7 +843,12 @@ mod tests {
     #[test]
     fn accept_errors_are_sorted_like_go() {
         let err = |call, errno| -> io::Error {
-            OpError::new("accept", "tcp", SyscallError::new(call, io::Error::from_raw_os_error(errno))).into()
+            OpError::new(
+                "accept",
+                "tcp",
+                SyscallError::new(call, io::Error::from_raw_os_error(errno)),
+            )
+            .into()
         };
         assert!(retryable(&err("accept4", libc::EMFILE)));
         assert!(retryable(&err("accept4", libc::ENFILE)));

@@ -16,7 +16,10 @@ use server_util::{closed_by_server, connect, echo, eventually, logs, round_trip}
 
 /// Serves `handler` with `server` on a fresh loopback listener from a plain thread;
 /// returns the address and the thread running `serve`.
-fn start<H>(server: &gonet::Server, handler: H) -> (String, std::thread::JoinHandle<std::io::Result<()>>)
+fn start<H>(
+    server: &gonet::Server,
+    handler: H,
+) -> (String, std::thread::JoinHandle<std::io::Result<()>>)
 where
     H: Fn(gonet::Conn) + Send + Sync + 'static,
 {
@@ -28,7 +31,10 @@ where
 
 fn stop(server: &gonet::Server, serving: std::thread::JoinHandle<std::io::Result<()>>) -> usize {
     let cut = server.shutdown(Duration::from_secs(2));
-    serving.join().expect("serve thread").expect("serve ends with Ok");
+    serving
+        .join()
+        .expect("serve thread")
+        .expect("serve ends with Ok");
     cut
 }
 
@@ -51,10 +57,16 @@ fn serves_many_connections_at_once() {
             })
         })
         .collect();
-    let clients: Vec<_> = threads.into_iter().map(|t| t.join().expect("client")).collect();
+    let clients: Vec<_> = threads
+        .into_iter()
+        .map(|t| t.join().expect("client"))
+        .collect();
     assert_eq!(server.stats().active, 50);
     drop(clients);
-    assert!(eventually(Duration::from_secs(5), || server.active() == 0), "handlers did not return");
+    assert!(
+        eventually(Duration::from_secs(5), || server.active() == 0),
+        "handlers did not return"
+    );
     let stats = server.stats();
     assert_eq!(stats.accepted, 50);
     assert_eq!(stats.panics, 0);
@@ -80,17 +92,28 @@ fn max_conns_keeps_extra_clients_waiting_in_the_backlog() {
     // The third connects (the kernel queues it) but is not served while two are.
     let mut c = connect(&addr);
     c.write_all(b"c").unwrap();
-    c.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
+    c.set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
     let mut buf = [0u8; 1];
     let err = c.read(&mut buf).expect_err("a third connection must wait");
-    assert!(matches!(err.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut), "{err}");
+    assert!(
+        matches!(
+            err.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        ),
+        "{err}"
+    );
     // One leaves: the third is served.
     drop(a);
     c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     c.read_exact(&mut buf).expect("served once a slot is free");
     assert_eq!(&buf, b"c");
     round_trip(&mut b, b"still");
-    assert_eq!(peak.load(Ordering::SeqCst), 2, "never more than max_conns handlers");
+    assert_eq!(
+        peak.load(Ordering::SeqCst),
+        2,
+        "never more than max_conns handlers"
+    );
     drop((b, c));
     assert!(eventually(Duration::from_secs(5), || server.active() == 0));
     assert_eq!(stop(&server, serving), 0);
@@ -113,7 +136,10 @@ fn a_panicking_handler_is_logged_and_the_others_go_on() {
     let mut doomed = connect(&addr);
     let doomed_port = doomed.local_addr().unwrap().port();
     doomed.write_all(b"P").unwrap();
-    assert!(closed_by_server(&mut doomed, Duration::from_secs(5)), "the panicking handler's conn is closed");
+    assert!(
+        closed_by_server(&mut doomed, Duration::from_secs(5)),
+        "the panicking handler's conn is closed"
+    );
     // The healthy connection and new ones are unaffected.
     round_trip(&mut healthy, b"after the panic");
     let mut fresh = connect(&addr);
@@ -123,7 +149,10 @@ fn a_panicking_handler_is_logged_and_the_others_go_on() {
     assert_eq!(stats.panics, 1);
     let lines = logs.matching(&format!("panic serving 127.0.0.1:{doomed_port}"));
     assert_eq!(lines.len(), 1, "one log line names the peer: {lines:?}");
-    assert!(lines[0].starts_with("ERROR") && lines[0].contains("handler bug on purpose"), "{lines:?}");
+    assert!(
+        lines[0].starts_with("ERROR") && lines[0].contains("handler bug on purpose"),
+        "{lines:?}"
+    );
     drop((healthy, fresh));
     assert_eq!(stop(&server, serving), 0);
 }
@@ -140,8 +169,15 @@ fn closing_the_listener_ends_serve_and_leaves_handlers_be() {
     round_trip(&mut c, b"before");
     let start = Instant::now();
     ln.close().unwrap();
-    serving.join().unwrap().expect("a closed listener ends serve with Ok");
-    assert!(start.elapsed() < Duration::from_secs(1), "serve took {:?} to end", start.elapsed());
+    serving
+        .join()
+        .unwrap()
+        .expect("a closed listener ends serve with Ok");
+    assert!(
+        start.elapsed() < Duration::from_secs(1),
+        "serve took {:?} to end",
+        start.elapsed()
+    );
     // The connection being served is left alone, as in Go.
     round_trip(&mut c, b"after");
     assert_eq!(server.active(), 1);
@@ -157,7 +193,10 @@ fn closing_the_listener_ends_serve_and_leaves_handlers_be() {
     let ln = gonet::listen("tcp", "127.0.0.1:0").unwrap();
     let addr = ln.addr().to_string();
     server.serve(ln, echo).unwrap();
-    assert!(std::net::TcpStream::connect(&addr).is_err(), "the listener is closed");
+    assert!(
+        std::net::TcpStream::connect(&addr).is_err(),
+        "the listener is closed"
+    );
 }
 
 #[test]
@@ -208,7 +247,8 @@ fn idle_timeout_frees_silent_and_non_reading_clients() {
     // Non-reading: sends until its writes stall (the server's echo fills our receive
     // buffer, then the server stops reading), and never reads.
     let mut deaf = connect(&addr);
-    deaf.set_write_timeout(Some(Duration::from_millis(200))).unwrap();
+    deaf.set_write_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
     let chunk = vec![b'x'; 64 * 1024];
     let mut pushed = 0usize;
     for _ in 0..1000 {
@@ -224,7 +264,10 @@ fn idle_timeout_frees_silent_and_non_reading_clients() {
         round_trip(&mut chatty, b"c");
         std::thread::sleep(Duration::from_millis(100));
     }
-    assert!(closed_by_server(&mut silent, Duration::from_secs(3)), "the silent client is timed out");
+    assert!(
+        closed_by_server(&mut silent, Duration::from_secs(3)),
+        "the silent client is timed out"
+    );
     let silent_cut = start.elapsed();
     assert!(silent_cut >= idle, "cut after {silent_cut:?}");
     // The deaf client: once the server gave up, its connection is gone.

@@ -30,7 +30,9 @@ pub fn echo(conn: gonet::Conn) {
 
 /// Open descriptors of this process.
 pub fn fd_count() -> usize {
-    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
+    std::fs::read_dir("/proc/self/fd")
+        .map(|d| d.count())
+        .unwrap_or(0)
 }
 
 /// Polls `cond` every 5 ms until it holds or `limit` passes (for state with no event to
@@ -72,7 +74,11 @@ impl Logs {
     /// The captured lines that contain `needle`.
     pub fn matching(&self, needle: &str) -> Vec<String> {
         let lines = self.lines.lock().unwrap_or_else(|e| e.into_inner());
-        lines.iter().filter(|l| l.contains(needle)).cloned().collect()
+        lines
+            .iter()
+            .filter(|l| l.contains(needle))
+            .cloned()
+            .collect()
     }
 }
 
@@ -89,7 +95,10 @@ impl log::Log for Logs {
         if self.echo {
             eprintln!("{line}");
         }
-        self.lines.lock().unwrap_or_else(|e| e.into_inner()).push(line);
+        self.lines
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(line);
     }
 
     fn flush(&self) {}
@@ -139,12 +148,21 @@ impl Child {
             }
             None => Command::new(&exe),
         };
-        cmd.args([test_name, "--exact", "--ignored", "--nocapture", "--test-threads=1"])
-            .env("GONET_CHILD", role)
-            .env("RUST_LOG", std::env::var("CHILD_LOG").unwrap_or_else(|_| "warn".into()))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        cmd.args([
+            test_name,
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("GONET_CHILD", role)
+        .env(
+            "RUST_LOG",
+            std::env::var("CHILD_LOG").unwrap_or_else(|_| "warn".into()),
+        )
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("start the child process");
         let stdin = child.stdin.take();
         let (tx, stdout) = mpsc::channel();
@@ -168,7 +186,9 @@ impl Child {
                 if show {
                     eprint!("child: {line}");
                 }
-                sink.lock().unwrap_or_else(|e| e.into_inner()).push(line.trim_end().to_string());
+                sink.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(line.trim_end().to_string());
                 line.clear();
             }
         });
@@ -214,12 +234,19 @@ impl Child {
     /// The child's stderr lines so far that contain `needle`.
     pub fn stderr_matching(&self, needle: &str) -> Vec<String> {
         let lines = self.stderr.lock().unwrap_or_else(|e| e.into_inner());
-        lines.iter().filter(|l| l.contains(needle)).cloned().collect()
+        lines
+            .iter()
+            .filter(|l| l.contains(needle))
+            .cloned()
+            .collect()
     }
 
     /// All of the child's stderr so far.
     pub fn stderr_text(&self) -> String {
-        self.stderr.lock().unwrap_or_else(|e| e.into_inner()).join("\n")
+        self.stderr
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .join("\n")
     }
 
     /// Whether the child is still running.
@@ -268,7 +295,10 @@ pub fn say(line: &str) {
 pub fn example(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("current_exe");
     // target/<profile>/deps/<test> -> target/<profile>
-    let profile_dir = exe.parent().and_then(|d| d.parent()).expect("target/<profile>");
+    let profile_dir = exe
+        .parent()
+        .and_then(|d| d.parent())
+        .expect("target/<profile>");
     let release = profile_dir.file_name().is_some_and(|n| n == "release");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
@@ -292,8 +322,10 @@ pub fn example(name: &str) -> PathBuf {
 /// broken server fails the test instead of hanging it.
 pub fn connect(addr: &str) -> std::net::TcpStream {
     let s = std::net::TcpStream::connect(addr).unwrap_or_else(|e| panic!("connect {addr}: {e}"));
-    s.set_read_timeout(Some(Duration::from_secs(10))).expect("set_read_timeout");
-    s.set_write_timeout(Some(Duration::from_secs(10))).expect("set_write_timeout");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("set_read_timeout");
+    s.set_write_timeout(Some(Duration::from_secs(10)))
+        .expect("set_write_timeout");
     s
 }
 
@@ -316,7 +348,12 @@ pub fn closed_by_server(s: &mut std::net::TcpStream, limit: Duration) -> bool {
             Ok(0) => return true,
             Ok(_) if Instant::now() < end => continue,
             Ok(_) => return false,
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
                 return false
             }
             Err(_) => return true,

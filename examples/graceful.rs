@@ -1,0 +1,124 @@
+//! An echo server that shuts down gracefully: the Rust twin of examples/go/graceful.go.
+//!
+//! ```text
+//! cargo run --release --example graceful [addr [grace]]   # defaults: ":8080" "10s"
+//! ```
+//!
+//! `grace` is a Go duration ("10s", "500ms", "1m30s"). On SIGINT or SIGTERM the server
+//!  1. closes the listener, then prints "graceful: shutting down": new connections are
+//!     refused from then on;
+//!  2. lets the connections in flight go on being served (echoed) until their clients
+//!     close them, for up to the grace period;
+//!  3. if they all finished, prints "graceful: all connections finished"; otherwise
+//!     prints "graceful: grace period over, closing N connections" and closes them;
+//!  4. exits 0.
+//!
+//! The accept loop, the back-off on temporary accept errors (EMFILE...) and the shutdown
+//! are `gonet::Server`'s; the signals come through `signal-hook` on a plain thread.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use gonet as net;
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
+
+// func handle(conn net.Conn)
+fn handle(conn: net::Conn) {
+    let mut buf = [0u8; 4096];
+    loop {
+        match conn.read(&mut buf) {
+            Ok(0) | Err(_) => return, // io.EOF or a real error: either way, done
+            Ok(n) => {
+                if conn.write(&buf[..n]).is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn,may=warn"))
+        .init();
+    // addr, grace := ":8080", 10*time.Second
+    let mut args = std::env::args().skip(1);
+    let addr = args.next().unwrap_or_else(|| ":8080".to_string());
+    let grace = match args.next().map(|g| parse_duration(&g)) {
+        None => Duration::from_secs(10),
+        Some(Ok(d)) => d,
+        Some(Err(e)) => return fail(e),
+    };
+    // ln, err := net.Listen("tcp", addr)
+    let ln = match net::listen("tcp", &addr) {
+        Ok(ln) => ln,
+        Err(e) => return fail(e.to_string()),
+    };
+    eprintln!("graceful: listening on {}", ln.addr());
+
+    // signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+    let mut signals = match Signals::new([SIGINT, SIGTERM]) {
+        Ok(s) => s,
+        Err(e) => return fail(e.to_string()),
+    };
+    let server = net::Server::new().on_shutdown(|| eprintln!("graceful: shutting down"));
+    let s = server.clone();
+    let stopper = std::thread::spawn(move || {
+        signals.forever().next()?;
+        Some(s.shutdown(grace))
+    });
+
+    // The accept loop; it returns once the shutdown is over.
+    if let Err(e) = server.serve(ln, handle) {
+        return fail(e.to_string());
+    }
+    match stopper.join() {
+        Ok(Some(0)) => eprintln!("graceful: all connections finished"),
+        Ok(Some(cut)) => eprintln!("graceful: grace period over, closing {cut} connections"),
+        Ok(None) | Err(_) => return fail("the signal thread failed".to_string()),
+    }
+    ExitCode::SUCCESS
+}
+
+/// log.Fatal: the message on stderr, exit status 1.
+fn fail(msg: String) -> ExitCode {
+    eprintln!("{msg}");
+    ExitCode::FAILURE
+}
+
+/// Go's `time.ParseDuration`: a sequence of decimal numbers, each with a unit (ns, us, µs,
+/// ms, s, m, h), like "300ms", "1.5h" or "2h45m"; "0" alone is zero. Negative durations
+/// are refused (a grace period cannot be negative).
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let bad = || format!("time: invalid duration \"{s}\"");
+    let mut rest = s.strip_prefix('+').unwrap_or(s);
+    if rest == "0" {
+        return Ok(Duration::ZERO);
+    }
+    if rest.is_empty() || rest.starts_with('-') {
+        return Err(bad());
+    }
+    let mut total = 0f64;
+    while !rest.is_empty() {
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(|| format!("time: missing unit in duration \"{s}\""))?;
+        let value: f64 = rest[..num_len].parse().map_err(|_| bad())?;
+        rest = &rest[num_len..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let nanos_per = match &rest[..unit_len] {
+            "ns" => 1.0,
+            "us" | "µs" | "μs" => 1e3,
+            "ms" => 1e6,
+            "s" => 1e9,
+            "m" => 60e9,
+            "h" => 3600e9,
+            u => return Err(format!("time: unknown unit \"{u}\" in duration \"{s}\"")),
+        };
+        total += value * nanos_per;
+        rest = &rest[unit_len..];
+    }
+    Ok(Duration::from_nanos(total.round() as u64))
+}
