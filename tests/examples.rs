@@ -731,7 +731,6 @@ fn graceful_go_twin_drains_in_flight_conns_and_refuses_new_ones() {
 
 /// Both graceful twins: the same shutdown, the same lines.
 #[test]
-#[ignore = "needs examples/graceful.rs, which is being written: remove this line then"]
 fn graceful_twins_shut_down_the_same_way() {
     for bin in [rust_graceful(), go_twin("graceful")] {
         assert_eq!(graceful_drains(&bin), DRAINED, "{}", bin.display());
