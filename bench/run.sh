@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # gonet's benchmarks, side by side with Go, plain may and tokio, in one run on loopback.
 #
-#   bench/run.sh            full run  (3 rounds of 10 s echo, wrk -d10s; ~10 minutes)
+#   bench/run.sh            full run  (3 rounds of every scenario, 10 s echo, wrk -d10s; ~12 minutes)
 #   bench/run.sh --quick    quick run (1 round of 3 s echo, wrk -d3s; ~1-2 minutes after builds)
 #
 # Options:
-#   --rounds N        rounds of the echo and http scenarios (each figure: median of rounds)
+#   --rounds N        rounds of every scenario (each figure: the median of its rounds)
 #   --only LIST       comma-separated subset of: echo,http,idle,burst
 #   --pin             pin each server to CPU 0 and the client (and wrk) to CPU 1
 #   --gonet-dir DIR   bench the gonet tree in DIR (a scratch copy) instead of this one
@@ -251,36 +251,41 @@ fi
 
 # --- idle: server RSS per held connection at 8,000 idle connections ------------------------
 if has idle; then
-    for key in gonet go may tokio; do
-        if ! start_server echo "$key"; then
-            echo "scenario=idle server=$key round=1 skipped=start" >>"$RAW"
-            continue
-        fi
-        if out=$(timeout 180 "${CLI_PIN[@]}" "$CLIENT" idle "127.0.0.1:$PORT" --conns "$IDLE_CONNS" --pid "$SERVER_PID"); then
-            record idle "$key" 1 "$out"
-        else
-            echo "scenario=idle server=$key round=1 skipped=client" >>"$RAW"
-        fi
-        stop_server
+    for r in $(seq 1 "$ROUNDS"); do
+        for key in $(order "$r"); do
+            if ! start_server echo "$key"; then
+                echo "scenario=idle server=$key round=$r skipped=start" >>"$RAW"
+                continue
+            fi
+            if out=$(timeout 180 "${CLI_PIN[@]}" "$CLIENT" idle "127.0.0.1:$PORT" --conns "$IDLE_CONNS" --pid "$SERVER_PID"); then
+                record idle "$key" "$r" "$out"
+            else
+                echo "scenario=idle server=$key round=$r skipped=client" >>"$RAW"
+            fi
+            stop_server
+        done
     done
 fi
 
 # --- burst: 8,000 simultaneous dials -------------------------------------------------------
+# TcpExtListenOverflows is machine-wide: other programs' overflows during a burst count too.
 if has burst; then
-    for key in gonet go may tokio; do
-        if ! start_server echo "$key"; then
-            echo "scenario=burst server=$key round=1 skipped=start" >>"$RAW"
-            continue
-        fi
-        ov0=$(nstat_get TcpExtListenOverflows); dr0=$(nstat_get TcpExtListenDrops)
-        if out=$(timeout 120 "${CLI_PIN[@]}" "$CLIENT" burst "127.0.0.1:$PORT" --conns "$BURST_CONNS" --timeout-s 30); then
-            ov1=$(nstat_get TcpExtListenOverflows); dr1=$(nstat_get TcpExtListenDrops)
-            record burst "$key" 1 "$out overflows=$((${ov1:-0} - ${ov0:-0})) listen_drops=$((${dr1:-0} - ${dr0:-0}))"
-        else
-            echo "scenario=burst server=$key round=1 skipped=client" >>"$RAW"
-        fi
-        stop_server
-        sleep 1 # let the 8,000 closes drain before the next server
+    for r in $(seq 1 "$ROUNDS"); do
+        for key in $(order "$r"); do
+            if ! start_server echo "$key"; then
+                echo "scenario=burst server=$key round=$r skipped=start" >>"$RAW"
+                continue
+            fi
+            ov0=$(nstat_get TcpExtListenOverflows); dr0=$(nstat_get TcpExtListenDrops)
+            if out=$(timeout 120 "${CLI_PIN[@]}" "$CLIENT" burst "127.0.0.1:$PORT" --conns "$BURST_CONNS" --timeout-s 30); then
+                ov1=$(nstat_get TcpExtListenOverflows); dr1=$(nstat_get TcpExtListenDrops)
+                record burst "$key" "$r" "$out overflows=$((${ov1:-0} - ${ov0:-0})) listen_drops=$((${dr1:-0} - ${dr0:-0}))"
+            else
+                echo "scenario=burst server=$key round=$r skipped=client" >>"$RAW"
+            fi
+            stop_server
+            sleep 1 # let the 8,000 closes drain before the next server
+        done
     done
 fi
 

@@ -2,13 +2,15 @@
 //! drawn as its ratio to the Go server of the same run (Go = 1.0, the dashed line).
 //!
 //! Input: a TSV with one row per (metric, server):
-//! `metric<TAB>server<TAB>value<TAB>unit<TAB>higher|lower`.
+//! `metric<TAB>server<TAB>value<TAB>unit<TAB>higher|lower<TAB>role`, role being
+//! gonet, go, may or tokio (it picks the colour, so a peer keeps its colour across groups).
 //! Rows whose value is not a positive number are skipped (a server that did not run).
 
 use std::fmt::Write as _;
 use std::io;
 
 struct Row {
+    role: String,
     server: String,
     value: f64,
     unit: String,
@@ -20,7 +22,8 @@ struct Group {
     rows: Vec<Row>,
 }
 
-const COLORS: [&str; 6] = ["#d9480f", "#1c7ed6", "#2f9e44", "#7048e8", "#868e96", "#e8590c"];
+const ROLES: [&str; 4] = ["gonet", "go", "may", "tokio"];
+const COLORS: [&str; 5] = ["#d9480f", "#1c7ed6", "#2f9e44", "#7048e8", "#868e96"];
 
 pub fn run(input: &str, output: &str) -> io::Result<()> {
     let text = std::fs::read_to_string(input)?;
@@ -39,7 +42,8 @@ pub fn run(input: &str, output: &str) -> io::Result<()> {
         if !servers.contains(&server) {
             servers.push(server.clone());
         }
-        let row = Row { server, value, unit: f[3].trim().to_string() };
+        let role = f.get(5).map_or(String::new(), |r| r.trim().to_string());
+        let row = Row { role, server, value, unit: f[3].trim().to_string() };
         match groups.iter_mut().find(|g| g.metric == f[0]) {
             Some(g) => g.rows.push(row),
             None => groups.push(Group {
@@ -68,7 +72,7 @@ fn human(v: f64) -> String {
     }
 }
 
-fn render(groups: &[Group], servers: &[String]) -> String {
+fn render(groups: &[Group], _servers: &[String]) -> String {
     let (left, bar_w, width) = (150.0, 430.0, 780.0);
     let bar_h = 16.0;
     let mut y = 48.0;
@@ -100,7 +104,7 @@ fn render(groups: &[Group], servers: &[String]) -> String {
         y += 20.0;
         let top = y;
         for (row, ratio) in g.rows.iter().zip(rs) {
-            let ci = servers.iter().position(|s| *s == row.server).unwrap_or(0) % COLORS.len();
+            let ci = ROLES.iter().position(|r| *r == row.role).unwrap_or(COLORS.len() - 1);
             let w = (ratio * scale).min(bar_w + 20.0).max(1.0);
             let _ = writeln!(
                 body,
@@ -129,7 +133,7 @@ fn render(groups: &[Group], servers: &[String]) -> String {
     format!(
         r##"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height:.0}" viewBox="0 0 {width} {height:.0}" font-family="sans-serif" font-size="12">
 <rect width="100%" height="100%" fill="#fff"/>
-<text x="10" y="24" font-size="16" font-weight="bold">gonet vs Go, plain may, tokio (one run, loopback; see bench/RESULTS.md)</text>
+<text x="10" y="24" font-size="16" font-weight="bold">gonet vs Go, plain may, tokio: one run on loopback (bench/RESULTS.md)</text>
 {body}</svg>
 "##
     )

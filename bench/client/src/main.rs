@@ -375,6 +375,13 @@ fn idle(o: &Opts) -> io::Result<()> {
         "rss_before_kb={rss0} rss_after_kb={rss1} bytes_per_conn={:.0} conns={conns} open_s={open_s:.2}",
         (rss1.saturating_sub(rss0) * 1024) as f64 / conns as f64
     );
+    // --hold-s: keep them open a while longer (to look at the server's /proc/PID/smaps).
+    let hold: f64 = o.get("hold-s", 0.0);
+    if hold > 0.0 {
+        use std::io::Write as _;
+        let _ = io::stdout().flush();
+        std::thread::sleep(Duration::from_secs_f64(hold));
+    }
     drop(held);
     Ok(())
 }

@@ -153,7 +153,12 @@ pub fn run(raw_path: &str, meta_path: &str, md_path: &str, svg_path: &str) -> io
     for line in meta.lines().filter(|l| !l.trim().is_empty()) {
         let _ = writeln!(md, "- {line}");
     }
-    let _ = writeln!(md, "\n![chart](chart.svg)\n");
+    let _ = writeln!(
+        md,
+        "\nWhere gonet's time and memory go, and the changes that would meet the targets \
+         below: [PROFILE.md](PROFILE.md) (`bench/profile.sh` reproduces its A/B numbers).\n"
+    );
+    let _ = writeln!(md, "![chart](chart.svg)\n");
     let _ = writeln!(
         md,
         "| metric | gonet | Go | plain may | tokio | gonet/Go | gonet/may | gonet/tokio | target (issue 7) |"
@@ -214,7 +219,7 @@ pub fn run(raw_path: &str, meta_path: &str, md_path: &str, svg_path: &str) -> io
                 if let Some(x) = x {
                     let _ = writeln!(
                         chart_rows,
-                        "{}\t{}\t{x}\t{}\t{}",
+                        "{}\t{}\t{x}\t{}\t{}\t{s}",
                         mt.label,
                         display(mt.scenario, s),
                         mt.unit,
