@@ -29,12 +29,17 @@ pub fn run(input: &str, output: &str) -> io::Result<()> {
     let text = std::fs::read_to_string(input)?;
     let mut groups: Vec<Group> = Vec::new();
     let mut servers: Vec<String> = Vec::new();
-    for line in text.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')) {
+    for line in text
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+    {
         let f: Vec<&str> = line.split('\t').collect();
         if f.len() < 5 {
             continue;
         }
-        let Ok(value) = f[2].trim().parse::<f64>() else { continue };
+        let Ok(value) = f[2].trim().parse::<f64>() else {
+            continue;
+        };
         if !(value > 0.0) {
             continue;
         }
@@ -43,7 +48,12 @@ pub fn run(input: &str, output: &str) -> io::Result<()> {
             servers.push(server.clone());
         }
         let role = f.get(5).map_or(String::new(), |r| r.trim().to_string());
-        let row = Row { role, server, value, unit: f[3].trim().to_string() };
+        let row = Row {
+            role,
+            server,
+            value,
+            unit: f[3].trim().to_string(),
+        };
         match groups.iter_mut().find(|g| g.metric == f[0]) {
             Some(g) => g.rows.push(row),
             None => groups.push(Group {
@@ -57,7 +67,9 @@ pub fn run(input: &str, output: &str) -> io::Result<()> {
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 fn human(v: f64) -> String {
@@ -85,7 +97,10 @@ fn render(groups: &[Group], _servers: &[String]) -> String {
                 .rows
                 .iter()
                 .find(|r| r.server.starts_with("Go"))
-                .map_or_else(|| g.rows.iter().map(|r| r.value).fold(0.0, f64::max), |r| r.value);
+                .map_or_else(
+                    || g.rows.iter().map(|r| r.value).fold(0.0, f64::max),
+                    |r| r.value,
+                );
             g.rows.iter().map(|r| r.value / reference).collect()
         })
         .collect();
@@ -94,7 +109,11 @@ fn render(groups: &[Group], _servers: &[String]) -> String {
     }
     let scale = bar_w / max_ratio.min(4.0);
     for (g, rs) in groups.iter().zip(&ratios) {
-        let hint = if g.higher_better { "higher is better" } else { "lower is better" };
+        let hint = if g.higher_better {
+            "higher is better"
+        } else {
+            "lower is better"
+        };
         let _ = writeln!(
             body,
             r##"<text x="10" y="{:.0}" font-weight="bold">{} <tspan font-weight="normal" fill="#666">({hint}; bar = ratio to Go)</tspan></text>"##,
@@ -104,7 +123,10 @@ fn render(groups: &[Group], _servers: &[String]) -> String {
         y += 20.0;
         let top = y;
         for (row, ratio) in g.rows.iter().zip(rs) {
-            let ci = ROLES.iter().position(|r| *r == row.role).unwrap_or(COLORS.len() - 1);
+            let ci = ROLES
+                .iter()
+                .position(|r| *r == row.role)
+                .unwrap_or(COLORS.len() - 1);
             let w = (ratio * scale).min(bar_w + 20.0).max(1.0);
             let _ = writeln!(
                 body,

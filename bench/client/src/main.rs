@@ -256,9 +256,15 @@ fn echo(o: &Opts) -> io::Result<()> {
     let c1 = if pid != 0 { cpu_ticks(pid)? } else { 0 };
     let own1 = own_cpu_secs();
 
-    let mut total = EchoOut { round_trips: 0, lat_ns: Vec::new(), errors: 0 };
+    let mut total = EchoOut {
+        round_trips: 0,
+        lat_ns: Vec::new(),
+        errors: 0,
+    };
     for h in handles {
-        let r = h.join().map_err(|_| io::Error::other("client thread panicked"))??;
+        let r = h
+            .join()
+            .map_err(|_| io::Error::other("client thread panicked"))??;
         total.round_trips += r.round_trips;
         total.errors += r.errors;
         total.lat_ns.extend(r.lat_ns);
@@ -290,9 +296,18 @@ fn echo_thread(conns: Vec<TcpStream>, size: usize, phase: &AtomicU8) -> io::Resu
     let mut got = vec![0usize; conns.len()];
     let mut sent_at = vec![Instant::now(); conns.len()];
     let mut alive = vec![true; conns.len()];
-    let mut out = EchoOut { round_trips: 0, lat_ns: Vec::with_capacity(1 << 20), errors: 0 };
+    let mut out = EchoOut {
+        round_trips: 0,
+        lat_ns: Vec::with_capacity(1 << 20),
+        errors: 0,
+    };
     for (i, s) in conns.iter().enumerate() {
-        ep.ctl(libc::EPOLL_CTL_ADD, s.as_raw_fd(), libc::EPOLLIN as u32, i as u64)?;
+        ep.ctl(
+            libc::EPOLL_CTL_ADD,
+            s.as_raw_fd(),
+            libc::EPOLLIN as u32,
+            i as u64,
+        )?;
         sent_at[i] = Instant::now();
         if raw_write(s.as_raw_fd(), &msg) != size as isize {
             out.errors += 1;
@@ -394,12 +409,20 @@ fn burst(o: &Opts) -> io::Result<()> {
     let conns: usize = o.get("conns", 8000);
     let timeout = Duration::from_secs(o.get("timeout-s", 30));
     let (sa, salen) = sockaddr(o.addr);
-    let family = if o.addr.is_ipv4() { libc::AF_INET } else { libc::AF_INET6 };
+    let family = if o.addr.is_ipv4() {
+        libc::AF_INET
+    } else {
+        libc::AF_INET6
+    };
     let mut fds = Vec::with_capacity(conns);
     for _ in 0..conns {
         // SAFETY: plain syscall; the descriptor is ours and closed below.
         let fd = unsafe {
-            libc::socket(family, libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC, 0)
+            libc::socket(
+                family,
+                libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+                0,
+            )
         };
         if fd < 0 {
             return Err(io::Error::last_os_error());
@@ -437,7 +460,12 @@ fn burst(o: &Opts) -> io::Result<()> {
             failed += 1;
             continue;
         }
-        ep.ctl(libc::EPOLL_CTL_ADD, fd, (libc::EPOLLOUT | libc::EPOLLIN) as u32, i as u64)?;
+        ep.ctl(
+            libc::EPOLL_CTL_ADD,
+            fd,
+            (libc::EPOLLOUT | libc::EPOLLIN) as u32,
+            i as u64,
+        )?;
     }
     let dials_issued_ms = t0.elapsed().as_secs_f64() * 1e3;
     let mut last_served = t0;
@@ -527,7 +555,9 @@ fn sockaddr(a: SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
             let sin = libc::sockaddr_in {
                 sin_family: libc::AF_INET as libc::sa_family_t,
                 sin_port: v4.port().to_be(),
-                sin_addr: libc::in_addr { s_addr: u32::from_ne_bytes(v4.ip().octets()) },
+                sin_addr: libc::in_addr {
+                    s_addr: u32::from_ne_bytes(v4.ip().octets()),
+                },
                 sin_zero: [0; 8],
             };
             // SAFETY: sockaddr_storage is larger than sockaddr_in and suitably aligned.
@@ -539,7 +569,9 @@ fn sockaddr(a: SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
                 sin6_family: libc::AF_INET6 as libc::sa_family_t,
                 sin6_port: v6.port().to_be(),
                 sin6_flowinfo: v6.flowinfo(),
-                sin6_addr: libc::in6_addr { s6_addr: v6.ip().octets() },
+                sin6_addr: libc::in6_addr {
+                    s6_addr: v6.ip().octets(),
+                },
                 sin6_scope_id: v6.scope_id(),
             };
             // SAFETY: as above.
@@ -590,7 +622,10 @@ fn wrk(pid: &str, args: &[String]) -> io::Result<()> {
             ["99%", v, ..] => p99 = wrk_ms(v).unwrap_or(0.0),
             [n, "requests", "in", ..] => reqs = n.parse().unwrap_or(0.0),
             ["Socket", "errors:", rest @ ..] => {
-                errors += rest.iter().filter_map(|t| t.trim_end_matches(',').parse::<u64>().ok()).sum::<u64>()
+                errors += rest
+                    .iter()
+                    .filter_map(|t| t.trim_end_matches(',').parse::<u64>().ok())
+                    .sum::<u64>()
             }
             ["Non-2xx", "or", "3xx", "responses:", n] => errors += n.parse::<u64>().unwrap_or(0),
             _ => {}

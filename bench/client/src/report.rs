@@ -47,7 +47,15 @@ const fn m(
     targets: &'static [(&'static str, f64)],
     chart: bool,
 ) -> Metric {
-    Metric { scenario, key, label, unit, higher_better, targets, chart }
+    Metric {
+        scenario,
+        key,
+        label,
+        unit,
+        higher_better,
+        targets,
+        chart,
+    }
 }
 
 const ECHO_RT: &[(&str, f64)] = &[("go", 1.10), ("tokio", 1.0), ("may", 0.97)];
@@ -56,24 +64,168 @@ const HTTP_RPS: &[(&str, f64)] = &[("go", 1.5), ("tokio", 1.0), ("may", 0.97)];
 const VS_GO: &[(&str, f64)] = &[("go", 1.0)];
 
 const METRICS: &[Metric] = &[
-    m("echo100", "rtps", "echo, 100 conns: round trips/s", "rt/s", true, ECHO_RT, true),
-    m("echo100", "p50_us", "echo, 100 conns: p50 latency", "µs", false, &[], false),
-    m("echo100", "p99_us", "echo, 100 conns: p99 latency", "µs", false, &[], false),
-    m("echo100", "srv_cpu_us_per_rt", "echo, 100 conns: server CPU per round trip", "µs", false, ECHO_CPU, true),
-    m("echo5000", "rtps", "echo, 5000 conns: round trips/s", "rt/s", true, ECHO_RT, true),
-    m("echo5000", "p50_us", "echo, 5000 conns: p50 latency", "µs", false, &[], false),
-    m("echo5000", "p99_us", "echo, 5000 conns: p99 latency", "µs", false, &[], false),
-    m("echo5000", "srv_cpu_us_per_rt", "echo, 5000 conns: server CPU per round trip", "µs", false, ECHO_CPU, true),
-    m("http", "rps", "http hello, wrk -t1 -c100: requests/s", "req/s", true, HTTP_RPS, true),
-    m("http", "p50_ms", "http hello: p50 latency", "ms", false, &[], false),
-    m("http", "p99_ms", "http hello: p99 latency", "ms", false, &[], false),
-    m("http", "srv_cpu_us_per_req", "http hello: server CPU per request", "µs", false, &[], true),
-    m("idle", "bytes_per_conn", "idle: server RSS per held connection (8,000 held)", "bytes", false, VS_GO, true),
-    m("burst", "all_served_ms", "burst of 8,000 dials: time until all served", "ms", false, VS_GO, true),
-    m("burst", "dial_p99_ms", "burst: p99 dial time", "ms", false, &[], false),
-    m("burst", "served_p99_ms", "burst: p99 time to first echo", "ms", false, &[], false),
-    m("burst", "overflows", "burst: TcpExtListenOverflows during the burst", "", false, &[], false),
-    m("burst", "unserved", "burst: connections not served in 30 s", "", false, &[], false),
+    m(
+        "echo100",
+        "rtps",
+        "echo, 100 conns: round trips/s",
+        "rt/s",
+        true,
+        ECHO_RT,
+        true,
+    ),
+    m(
+        "echo100",
+        "p50_us",
+        "echo, 100 conns: p50 latency",
+        "µs",
+        false,
+        &[],
+        false,
+    ),
+    m(
+        "echo100",
+        "p99_us",
+        "echo, 100 conns: p99 latency",
+        "µs",
+        false,
+        &[],
+        false,
+    ),
+    m(
+        "echo100",
+        "srv_cpu_us_per_rt",
+        "echo, 100 conns: server CPU per round trip",
+        "µs",
+        false,
+        ECHO_CPU,
+        true,
+    ),
+    m(
+        "echo5000",
+        "rtps",
+        "echo, 5000 conns: round trips/s",
+        "rt/s",
+        true,
+        ECHO_RT,
+        true,
+    ),
+    m(
+        "echo5000",
+        "p50_us",
+        "echo, 5000 conns: p50 latency",
+        "µs",
+        false,
+        &[],
+        false,
+    ),
+    m(
+        "echo5000",
+        "p99_us",
+        "echo, 5000 conns: p99 latency",
+        "µs",
+        false,
+        &[],
+        false,
+    ),
+    m(
+        "echo5000",
+        "srv_cpu_us_per_rt",
+        "echo, 5000 conns: server CPU per round trip",
+        "µs",
+        false,
+        ECHO_CPU,
+        true,
+    ),
+    m(
+        "http",
+        "rps",
+        "http hello, wrk -t1 -c100: requests/s",
+        "req/s",
+        true,
+        HTTP_RPS,
+        true,
+    ),
+    m(
+        "http",
+        "p50_ms",
+        "http hello: p50 latency",
+        "ms",
+        false,
+        &[],
+        false,
+    ),
+    m(
+        "http",
+        "p99_ms",
+        "http hello: p99 latency",
+        "ms",
+        false,
+        &[],
+        false,
+    ),
+    m(
+        "http",
+        "srv_cpu_us_per_req",
+        "http hello: server CPU per request",
+        "µs",
+        false,
+        &[],
+        true,
+    ),
+    m(
+        "idle",
+        "bytes_per_conn",
+        "idle: server RSS per held connection (8,000 held)",
+        "bytes",
+        false,
+        VS_GO,
+        true,
+    ),
+    m(
+        "burst",
+        "all_served_ms",
+        "burst of 8,000 dials: time until all served",
+        "ms",
+        false,
+        VS_GO,
+        true,
+    ),
+    m(
+        "burst",
+        "dial_p99_ms",
+        "burst: p99 dial time",
+        "ms",
+        false,
+        &[],
+        false,
+    ),
+    m(
+        "burst",
+        "served_p99_ms",
+        "burst: p99 time to first echo",
+        "ms",
+        false,
+        &[],
+        false,
+    ),
+    m(
+        "burst",
+        "overflows",
+        "burst: TcpExtListenOverflows during the burst",
+        "",
+        false,
+        &[],
+        false,
+    ),
+    m(
+        "burst",
+        "unserved",
+        "burst: connections not served in 30 s",
+        "",
+        false,
+        &[],
+        false,
+    ),
 ];
 
 type Key = (String, String, String); // scenario, server, key
@@ -82,8 +234,13 @@ fn parse(raw: &str) -> (BTreeMap<Key, Vec<f64>>, Vec<String>) {
     let mut vals: BTreeMap<Key, Vec<f64>> = BTreeMap::new();
     let mut notes = Vec::new();
     for line in raw.lines() {
-        let kv: BTreeMap<&str, &str> = line.split_whitespace().filter_map(|t| t.split_once('=')).collect();
-        let (Some(sc), Some(sv)) = (kv.get("scenario"), kv.get("server")) else { continue };
+        let kv: BTreeMap<&str, &str> = line
+            .split_whitespace()
+            .filter_map(|t| t.split_once('='))
+            .collect();
+        let (Some(sc), Some(sv)) = (kv.get("scenario"), kv.get("server")) else {
+            continue;
+        };
         if let Some(why) = kv.get("skipped") {
             let note = format!("{sc} / {}: did not run ({why})", display(sc, sv));
             if !notes.contains(&note) {
@@ -93,7 +250,9 @@ fn parse(raw: &str) -> (BTreeMap<Key, Vec<f64>>, Vec<String>) {
         }
         for (k, v) in &kv {
             if let Ok(x) = v.parse::<f64>() {
-                vals.entry((sc.to_string(), sv.to_string(), k.to_string())).or_default().push(x);
+                vals.entry((sc.to_string(), sv.to_string(), k.to_string()))
+                    .or_default()
+                    .push(x);
             }
         }
     }
@@ -107,7 +266,11 @@ fn median(v: &[f64]) -> Option<f64> {
     let mut s = v.to_vec();
     s.sort_by(|a, b| a.total_cmp(b));
     let n = s.len();
-    Some(if n % 2 == 1 { s[n / 2] } else { (s[n / 2 - 1] + s[n / 2]) / 2.0 })
+    Some(if n % 2 == 1 {
+        s[n / 2]
+    } else {
+        (s[n / 2 - 1] + s[n / 2]) / 2.0
+    })
 }
 
 fn num(v: f64) -> String {
@@ -135,7 +298,10 @@ pub fn run(raw_path: &str, meta_path: &str, md_path: &str, svg_path: &str) -> io
     let raw = std::fs::read_to_string(raw_path)?;
     let meta = std::fs::read_to_string(meta_path).unwrap_or_default();
     let (vals, notes) = parse(&raw);
-    let get = |sc: &str, sv: &str, k: &str| vals.get(&(sc.into(), sv.into(), k.into())).and_then(|v| median(v));
+    let get = |sc: &str, sv: &str, k: &str| {
+        vals.get(&(sc.into(), sv.into(), k.into()))
+            .and_then(|v| median(v))
+    };
     let rounds = vals.values().map(Vec::len).max().unwrap_or(0);
 
     let mut md = String::new();
@@ -167,15 +333,26 @@ pub fn run(raw_path: &str, meta_path: &str, md_path: &str, svg_path: &str) -> io
     let mut last_family = "";
     let mut chart_rows = String::new();
     for mt in METRICS {
-        let family = if mt.scenario.starts_with("http") { "http" } else { "echo" };
+        let family = if mt.scenario.starts_with("http") {
+            "http"
+        } else {
+            "echo"
+        };
         if family != last_family {
             if family == "http" {
                 let _ = writeln!(md, "| *http: columns are gonet http / Go net/http / may_minihttp / axum* | | | | | | | | |");
             }
             last_family = family;
         }
-        let v: Vec<Option<f64>> = SERVERS.iter().map(|s| get(mt.scenario, s, mt.key)).collect();
-        let unit = if mt.unit.is_empty() { String::new() } else { format!(" ({})", mt.unit) };
+        let v: Vec<Option<f64>> = SERVERS
+            .iter()
+            .map(|s| get(mt.scenario, s, mt.key))
+            .collect();
+        let unit = if mt.unit.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", mt.unit)
+        };
         let mut row = format!("| {}{unit} |", mt.label);
         for x in &v {
             let _ = write!(row, " {} |", x.map_or("n/a".into(), num));
@@ -203,7 +380,10 @@ pub fn run(raw_path: &str, meta_path: &str, md_path: &str, svg_path: &str) -> io
                 }
                 _ => "not measured",
             };
-            tgt.push(format!("{op} {bound:.2}x {}: {ok}", display(mt.scenario, peer)));
+            tgt.push(format!(
+                "{op} {bound:.2}x {}: {ok}",
+                display(mt.scenario, peer)
+            ));
         }
         if mt.key == "overflows" {
             tgt.push(match g {
@@ -235,7 +415,11 @@ pub fn run(raw_path: &str, meta_path: &str, md_path: &str, svg_path: &str) -> io
             let _ = writeln!(md, "- {n}");
         }
     }
-    let _ = writeln!(md, "\n## Raw lines (one per server and round)\n\n```text\n{}```", raw);
+    let _ = writeln!(
+        md,
+        "\n## Raw lines (one per server and round)\n\n```text\n{}```",
+        raw
+    );
     std::fs::write(md_path, md)?;
     let tsv = format!("{svg_path}.tsv");
     std::fs::write(&tsv, chart_rows)?;

@@ -2,7 +2,9 @@
 use std::io::{Read, Write};
 
 fn main() {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:8080".into());
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:8080".into());
     let ln = may::net::TcpListener::bind(&addr).expect("bind");
     eprintln!("may_echo: listening on {}", ln.local_addr().unwrap());
     for conn in ln.incoming() {

@@ -14,7 +14,9 @@ impl HttpService for Hello {
 }
 
 fn main() {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:8080".into());
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:8080".into());
     let server = HttpServer(Hello).start(&addr).expect("bind");
     eprintln!("minihttp_hello: listening on {addr}");
     let _ = server.join();

@@ -3,7 +3,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:8080".into());
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:8080".into());
     let ln = tokio::net::TcpListener::bind(&addr).await.expect("bind");
     eprintln!("tokio_echo: listening on {}", ln.local_addr().unwrap());
     loop {
