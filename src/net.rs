@@ -618,9 +618,10 @@ impl Listener {
     /// assert!(gonet::is_closed(&ln.close().unwrap_err()));
     /// ```
     pub fn close(&self) -> io::Result<()> {
-        let r = self.fd.close();
+        // Unlink first, as Go does: an accept woken by the close may let the program
+        // exit at once, and the file must be gone by then.
         self.remove_socket_file();
-        r
+        self.fd.close()
     }
 
     fn remove_socket_file(&self) {
