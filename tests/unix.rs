@@ -169,3 +169,18 @@ fn unix_conns_echo_every_byte() {
     assert!(got == data, "echoed bytes differ");
     ln.close().unwrap();
 }
+
+#[test]
+fn the_socket_file_is_gone_when_a_woken_accept_returns() {
+    // A server that exits as soon as accept fails must not leave its file behind.
+    let dir = TempDir::new("unix-order");
+    let path = dir.sock("o.sock");
+    for _ in 0..50 {
+        let ln = Arc::new(gonet::listen("unix", &path).unwrap());
+        let l2 = ln.clone();
+        let closer = std::thread::spawn(move || l2.close());
+        assert!(gonet::is_closed(&ln.accept().unwrap_err()));
+        assert!(!std::path::Path::new(&path).exists(), "accept returned before the unlink");
+        closer.join().unwrap().unwrap();
+    }
+}
