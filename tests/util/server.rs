@@ -156,6 +156,8 @@ impl Child {
             "--test-threads=1",
         ])
         .env("GONET_CHILD", role)
+        // A backtrace would map the binary's debug info: not in a child at its limits.
+        .env("RUST_BACKTRACE", "0")
         .env(
             "RUST_LOG",
             std::env::var("CHILD_LOG").unwrap_or_else(|_| "warn".into()),
@@ -211,9 +213,10 @@ impl Child {
         loop {
             let left = end.saturating_duration_since(Instant::now());
             match self.stdout.recv_timeout(left) {
+                // libtest may have printed "test NAME ... " on the same line first.
                 Ok(line) => {
-                    if let Some(rest) = line.strip_prefix(prefix) {
-                        return rest.trim().to_string();
+                    if let Some(i) = line.find(prefix) {
+                        return line[i + prefix.len()..].trim().to_string();
                     }
                 }
                 Err(e) => panic!(
