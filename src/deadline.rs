@@ -3,22 +3,19 @@
 //! Go: `internal/poll/fd_poll_runtime.go` (`setDeadlineImpl`) and the runtime timers
 //! behind it. Go's deadlines are absolute, apply to calls already blocked, and a deadline
 //! in the past fails the next call at once. may only offers a per-call relative timeout
-//! that a parked call cannot see change, so gonet keeps the deadline itself and runs one
-//! timer thread that wakes the coroutine parked in the netpoller when its deadline comes.
-//! That thread is where OS threads meet coroutines, so it is fed by a crossbeam channel.
+//! that a parked call cannot see change, so gonet keeps the deadline itself and has the
+//! timer thread ([`crate::timer`]) wake the coroutine parked in the netpoller when its
+//! deadline comes.
 //!
 //! A parked call arms its registration's [`TimerSlot`] with its deadline; each slot has at
 //! most one entry queued (the earliest), and an entry that fires early for a deadline that
 //! was moved later is queued again, so a server that pushes an idle deadline forward on
 //! every request does not pile up timers.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
-use crossbeam::channel::{self, Receiver, RecvTimeoutError, Sender};
 use may::io::WaitIoWaker;
 
 /// Nanoseconds since this process-wide origin stand for an `Instant` in an atomic.
@@ -96,10 +93,7 @@ impl TimerSlot {
         if t.queued == 0 || t.queued > due {
             t.queued = due;
             drop(t);
-            timer_thread().send(Entry {
-                at: due,
-                slot: self.clone(),
-            });
+            crate::timer::schedule(from_nanos(due), due, self.clone());
         }
     }
 
@@ -107,97 +101,32 @@ impl TimerSlot {
     pub(crate) fn disarm(&self) {
         self.times().due = 0;
     }
+}
 
-    /// Runs on the timer thread when an entry queued for `at` comes due.
-    fn fire(self: Arc<Self>, at: u64, requeue: &mut impl FnMut(Entry)) {
+/// An entry's tag is the deadline (in deadline units) it was queued for.
+impl crate::timer::Fire for TimerSlot {
+    fn is_live(&self, at: u64) -> bool {
+        self.times().queued == at
+    }
+
+    fn fire(self: Arc<Self>, at: u64, _when: Instant, _now: Instant) -> Option<(Instant, u64)> {
         let mut t = self.times();
         if t.queued == at {
             t.queued = 0;
         }
         if t.due == 0 {
-            return;
+            return None;
         }
         if t.due <= now() {
             drop(t);
             self.waker.wakeup();
+            None
         } else if t.queued == 0 {
             // The deadline moved later while we waited: wait for the new one.
             t.queued = t.due;
-            let at = t.due;
-            drop(t);
-            requeue(Entry { at, slot: self });
+            Some((from_nanos(t.due), t.due))
+        } else {
+            None
         }
-    }
-}
-
-struct Entry {
-    at: u64,
-    slot: Arc<TimerSlot>,
-}
-
-impl PartialEq for Entry {
-    fn eq(&self, other: &Self) -> bool {
-        self.at == other.at
-    }
-}
-impl Eq for Entry {}
-impl PartialOrd for Entry {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Entry {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.at.cmp(&other.at)
-    }
-}
-
-struct TimerThread(Sender<Entry>);
-
-impl TimerThread {
-    fn send(&self, e: Entry) {
-        // The receiver lives as long as the process; if spawning it failed, the entry
-        // comes back and we wake the call now rather than leave it parked forever.
-        if let Err(channel::SendError(e)) = self.0.send(e) {
-            e.slot.waker.wakeup();
-        }
-    }
-}
-
-fn timer_thread() -> &'static TimerThread {
-    static TIMER: OnceLock<TimerThread> = OnceLock::new();
-    TIMER.get_or_init(|| {
-        let (tx, rx) = channel::unbounded();
-        let spawned = std::thread::Builder::new()
-            .name("gonet-deadlines".into())
-            .spawn(move || run_timers(rx));
-        if let Err(e) = spawned {
-            log::error!("gonet: cannot start the deadline timer thread: {e}");
-        }
-        TimerThread(tx)
-    })
-}
-
-fn run_timers(rx: Receiver<Entry>) {
-    let mut heap: BinaryHeap<Reverse<Entry>> = BinaryHeap::new();
-    loop {
-        let next = heap.peek().map(|Reverse(e)| e.at);
-        let got = match next {
-            None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
-            Some(at) => rx.recv_timeout(remaining(at)),
-        };
-        match got {
-            Ok(e) => heap.push(Reverse(e)),
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => return,
-        }
-        let now = now();
-        let mut again = Vec::new();
-        while heap.peek().is_some_and(|Reverse(e)| e.at <= now) {
-            if let Some(Reverse(e)) = heap.pop() {
-                e.slot.fire(e.at, &mut |e| again.push(e));
-            }
-        }
-        heap.extend(again.into_iter().map(Reverse));
     }
 }

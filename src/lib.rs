@@ -54,6 +54,7 @@ mod rlimit;
 mod sock;
 mod sockopt;
 mod tcpsock;
+mod timer;
 mod unixsock;
 
 pub use crate::dial::{dial, dial_timeout, listen, ControlFn, Dialer, ListenConfig};

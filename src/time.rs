@@ -18,11 +18,9 @@
 //! its iteration rate times the compaction interval, not to the hour. A timer whose every
 //! receiver is gone is discarded without sending.
 
-use std::cmp::Ordering as CmpOrdering;
-use std::collections::BinaryHeap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::chan::{never, unclosed_chan, Receiver, Sender};
@@ -296,53 +294,37 @@ impl Task {
         };
         // A deadline too far to represent never comes: leave it unscheduled.
         if let Some(when) = Instant::now().checked_add(d) {
-            schedule(Entry {
-                when,
-                seq: 0,
-                gen,
-                task: self.clone(),
-            });
+            crate::timer::schedule(when, gen, self.clone());
         }
         was
     }
 }
 
-/// A heap entry: fire `task` at `when` if it is still at generation `gen`.
-struct Entry {
-    when: Instant,
-    /// Insertion order, to break ties (FIFO among equal deadlines).
-    seq: u64,
-    gen: u64,
-    task: Arc<Task>,
-}
-
-impl Entry {
-    fn is_live(&self) -> bool {
-        self.task.gen.load(Ordering::Acquire) == self.gen && self.task.tx.receiver_count() > 0
+/// A heap entry's tag is the task's generation when it was queued: an entry from an
+/// older generation (stopped or reset since) is dead.
+impl crate::timer::Fire for Task {
+    fn is_live(&self, gen: u64) -> bool {
+        self.gen.load(Ordering::Acquire) == gen && self.tx.receiver_count() > 0
     }
 
-    /// Sends the time if the entry is live; returns the ticker's next entry.
-    fn fire(self, now: Instant) -> Option<Entry> {
-        let mut st = lock(&self.task.state);
-        if !st.active || self.task.gen.load(Ordering::Acquire) != self.gen {
+    /// Sends the time if the entry is live; a ticker queues its next tick.
+    fn fire(self: Arc<Self>, gen: u64, when: Instant, now: Instant) -> Option<(Instant, u64)> {
+        let mut st = lock(&self.state);
+        if !st.active || self.gen.load(Ordering::Acquire) != gen {
             return None;
         }
-        if self.task.tx.receiver_count() == 0 {
+        if self.tx.receiver_count() == 0 {
             st.active = false;
             return None;
         }
         // Full means the reader has not taken the previous tick: drop this one (Go).
-        let _ = self.task.tx.try_send(now);
+        let _ = self.tx.try_send(now);
         match st.period {
             None => {
                 st.active = false;
                 None
             }
-            Some(p) => {
-                let when = next_tick(self.when, p, now);
-                drop(st);
-                Some(Entry { when, ..self })
-            }
+            Some(p) => Some((next_tick(when, p, now), gen)),
         }
     }
 }
@@ -355,127 +337,4 @@ fn next_tick(start: Instant, period: Duration, now: Instant) -> Instant {
         .ok()
         .and_then(|ns| start.checked_add(Duration::from_nanos(ns)))
         .unwrap_or(now + period)
-}
-
-impl PartialEq for Entry {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == CmpOrdering::Equal
-    }
-}
-impl Eq for Entry {}
-impl PartialOrd for Entry {
-    fn partial_cmp(&self, other: &Self) -> Option<CmpOrdering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Entry {
-    /// Reversed, so that std's max-heap pops the earliest deadline first.
-    fn cmp(&self, other: &Self) -> CmpOrdering {
-        (other.when, other.seq).cmp(&(self.when, self.seq))
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-// The timer thread
-// ---------------------------------------------------------------------------------------
-
-/// Compact the heap no more often than at this size.
-const MIN_COMPACT: usize = 1024;
-
-struct Timers {
-    heap: Mutex<Heap>,
-    cv: Condvar,
-}
-
-struct Heap {
-    entries: BinaryHeap<Entry>,
-    next_seq: u64,
-    compact_at: usize,
-    thread_started: bool,
-}
-
-impl Heap {
-    fn push(&mut self, mut e: Entry) {
-        e.seq = self.next_seq;
-        self.next_seq += 1;
-        self.entries.push(e);
-    }
-
-    /// Drops dead entries (stopped, reset or unobserved timers).
-    fn compact(&mut self) {
-        let entries = std::mem::take(&mut self.entries).into_vec();
-        let before = entries.len();
-        let live: Vec<Entry> = entries.into_iter().filter(Entry::is_live).collect();
-        log::debug!(
-            "gonet timers: compacted {} -> {} entries",
-            before,
-            live.len()
-        );
-        self.compact_at = MIN_COMPACT.max(2 * live.len());
-        self.entries = BinaryHeap::from(live);
-    }
-}
-
-fn timers() -> &'static Timers {
-    static TIMERS: OnceLock<Timers> = OnceLock::new();
-    TIMERS.get_or_init(|| Timers {
-        heap: Mutex::new(Heap {
-            entries: BinaryHeap::new(),
-            next_seq: 0,
-            compact_at: MIN_COMPACT,
-            thread_started: false,
-        }),
-        cv: Condvar::new(),
-    })
-}
-
-fn schedule(e: Entry) {
-    let t = timers();
-    let mut h = lock(&t.heap);
-    let earliest = h.entries.peek().map_or(true, |top| e.when < top.when);
-    h.push(e);
-    if h.entries.len() >= h.compact_at {
-        h.compact();
-    }
-    if !h.thread_started {
-        match std::thread::Builder::new()
-            .name("gonet-timer".into())
-            .spawn(|| timer_loop(timers()))
-        {
-            Ok(_) => h.thread_started = true,
-            // Retried with the next timer; pending ones fire once the thread runs.
-            Err(err) => log::error!("gonet: cannot start the timer thread: {err}"),
-        }
-    }
-    drop(h);
-    if earliest {
-        t.cv.notify_one();
-    }
-}
-
-/// The `gonet-timer` thread: sleeps until the earliest deadline, fires what is due.
-fn timer_loop(t: &'static Timers) {
-    let mut h = lock(&t.heap);
-    loop {
-        let now = Instant::now();
-        match h.entries.peek().map(|e| e.when) {
-            None => h = t.cv.wait(h).unwrap_or_else(PoisonError::into_inner),
-            Some(when) if when > now => {
-                h = match t.cv.wait_timeout(h, when - now) {
-                    Ok((g, _)) => g,
-                    Err(e) => e.into_inner().0,
-                }
-            }
-            Some(_) => {
-                let Some(e) = h.entries.pop() else { continue };
-                // Fire outside the heap lock: the send may wake a receiver.
-                drop(h);
-                let again = e.fire(now);
-                h = lock(&t.heap);
-                if let Some(e) = again {
-                    h.push(e);
-                }
-            }
-        }
-    }
 }
