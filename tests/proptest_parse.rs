@@ -12,8 +12,8 @@
 //!   `gonet::split_host_port`: the same host, port or error, for every one.
 //!
 //! Only loopback or unbindable addresses are ever listened on, and never a name that
-//! would need DNS: a generated host that could be a domain name is not listened on, and a
-//! fixed port is replaced by 0.
+//! would need DNS: a generated host that could be a domain name is not listened on, a
+//! fixed port is replaced by 0 and a port that could be a service name is not listened on.
 //!
 //! Run: `cargo test --release --test proptest_parse`. The fuzzing counterpart is
 //! fuzz/fuzz_targets/parse_addr.rs (`fuzz/run.sh`).
@@ -180,6 +180,13 @@ fn could_need_dns(host: &str) -> bool {
     plain && named && !host.eq_ignore_ascii_case("localhost")
 }
 
+/// Whether `port` could name a service in /etc/services (and so a fixed port).
+fn could_be_service(port: &str) -> bool {
+    port.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && port.bytes().any(|b| b.is_ascii_alphabetic())
+}
+
 proptest! {
     #![proptest_config(Config { cases: 1024, failure_persistence: None, ..Config::default() })]
 
@@ -210,10 +217,12 @@ proptest! {
     ) {
         let address = match gonet::split_host_port(&s) {
             Ok((host, _)) if could_need_dns(&host) => return Ok(()),
-            // A fixed port could collide with a neighbour's server: listen on 0.
+            // A fixed port could collide with a neighbour's server: listen on 0; and a
+            // service name ("http") is a fixed port too.
             Ok((host, port)) if port.parse::<u16>().is_ok_and(|p| p != 0) => {
                 gonet::join_host_port(&host, "0")
             }
+            Ok((_, port)) if could_be_service(&port) => return Ok(()),
             _ => s.clone(),
         };
         let result = gonet::listen(network, &address);
