@@ -264,7 +264,7 @@ fn soak_5000_connections_mixed_faults_zero_lost_bytes() {
         .map(|i| {
             let (addr, tally, stop) = (addr.clone(), tally.clone(), stop.clone());
             gonet::go!(move || {
-                let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ (i as u64 + 1) * 0x1000_0001);
+                let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ ((i as u64 + 1) * 0x1000_0001));
                 // Spread the first connects over a second: the listen backlog is finite.
                 gonet::time::sleep(Duration::from_millis(rng.below(1000)));
                 for _ in 0..100_000 {
