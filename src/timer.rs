@@ -31,7 +31,7 @@ pub(crate) trait Fire: Send + Sync {
 pub(crate) fn schedule(when: Instant, tag: u64, task: Arc<dyn Fire>) {
     let t = timers();
     let mut h = lock(&t.heap);
-    let earliest = h.entries.peek().is_none_or(|top| when < top.when);
+    let earliest = h.entries.peek().map_or(true, |top| when < top.when);
     let seq = h.next_seq;
     h.next_seq += 1;
     h.entries.push(Entry {
