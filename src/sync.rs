@@ -13,7 +13,8 @@
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, PoisonError};
+use std::sync::{Arc, LockResult, PoisonError};
+use std::time::Duration;
 
 use may::sync::Blocker;
 
@@ -111,8 +112,84 @@ pub use may::sync::RwLockWriteGuard;
 ///     ready = pair.1.wait(ready).unwrap();
 /// }
 /// ```
-#[doc(inline)]
-pub use may::sync::Condvar;
+#[derive(Default)]
+pub struct Condvar(may::sync::Condvar);
+
+impl fmt::Debug for Condvar {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Condvar")
+    }
+}
+
+/// may keeps a coroutine's park timeout in whole milliseconds and reads 0 as "forever":
+/// a shorter timed wait is rounded up to 1 ms so that it ends.
+fn at_least_1ms(d: Duration) -> Duration {
+    d.max(Duration::from_millis(1))
+}
+
+impl Condvar {
+    /// A new condition variable. Go: `sync.NewCond(&mu)`.
+    ///
+    /// ```
+    /// let cv = gonet::sync::Condvar::new();
+    /// cv.notify_all(); // nobody waits: nothing happens
+    /// ```
+    pub fn new() -> Condvar {
+        Condvar(may::sync::Condvar::new())
+    }
+
+    /// Releases the lock, parks until notified, and takes the lock again.
+    /// Go: `cond.Wait()`.
+    ///
+    /// ```
+    /// use gonet::sync::{Condvar, Mutex};
+    /// use std::sync::Arc;
+    /// let pair = Arc::new((Mutex::new(0), Condvar::new()));
+    /// let p = pair.clone();
+    /// gonet::go!(move || { *p.0.lock().unwrap() = 1; p.1.notify_all(); });
+    /// let mut n = pair.0.lock().unwrap();
+    /// while *n == 0 { n = pair.1.wait(n).unwrap(); }
+    /// ```
+    pub fn wait<'a, T>(&self, guard: MutexGuard<'a, T>) -> LockResult<MutexGuard<'a, T>> {
+        self.0.wait(guard)
+    }
+
+    /// Like [`wait`](Condvar::wait), giving up after `dur` (at least 1 ms: may counts
+    /// coroutine timeouts in whole milliseconds). Go has no timed `Cond.Wait`.
+    ///
+    /// ```
+    /// use gonet::sync::{Condvar, Mutex};
+    /// use std::time::Duration;
+    /// let (m, cv) = (Mutex::new(()), Condvar::new());
+    /// let (_g, r) = cv.wait_timeout(m.lock().unwrap(), Duration::from_micros(100)).unwrap();
+    /// assert!(r.timed_out());
+    /// ```
+    pub fn wait_timeout<'a, T>(
+        &self,
+        guard: MutexGuard<'a, T>,
+        dur: Duration,
+    ) -> LockResult<(MutexGuard<'a, T>, WaitTimeoutResult)> {
+        self.0.wait_timeout(guard, at_least_1ms(dur))
+    }
+
+    /// Wakes one parked waiter. Go: `cond.Signal()`.
+    ///
+    /// ```
+    /// gonet::sync::Condvar::new().notify_one();
+    /// ```
+    pub fn notify_one(&self) {
+        self.0.notify_one()
+    }
+
+    /// Wakes every parked waiter. Go: `cond.Broadcast()`.
+    ///
+    /// ```
+    /// gonet::sync::Condvar::new().notify_all();
+    /// ```
+    pub fn notify_all(&self) {
+        self.0.notify_all()
+    }
+}
 
 /// Whether [`Condvar::wait_timeout`] timed out.
 ///
@@ -142,8 +219,81 @@ pub use may::sync::WaitTimeoutResult;
 /// sem.post();
 /// assert!(sem.try_wait());
 /// ```
-#[doc(inline)]
-pub use may::sync::Semphore as Semaphore;
+pub struct Semaphore(may::sync::Semphore);
+
+impl Semaphore {
+    /// A semaphore holding `permits` permits. Go: `make(chan struct{}, n)` used as one.
+    ///
+    /// ```
+    /// assert_eq!(gonet::sync::Semaphore::new(3).available(), 3);
+    /// ```
+    pub fn new(permits: usize) -> Semaphore {
+        Semaphore(may::sync::Semphore::new(permits))
+    }
+
+    /// Takes a permit, parking while there is none. Go: `sem <- struct{}{}`.
+    ///
+    /// ```
+    /// let sem = gonet::sync::Semaphore::new(1);
+    /// sem.wait();
+    /// assert_eq!(sem.available(), 0);
+    /// ```
+    pub fn wait(&self) {
+        self.0.wait()
+    }
+
+    /// Takes a permit, giving up after `dur` (at least 1 ms: may counts coroutine
+    /// timeouts in whole milliseconds); returns whether it got one.
+    /// Go: a `select` on the semaphore channel and `time.After(dur)`.
+    ///
+    /// ```
+    /// let sem = gonet::sync::Semaphore::new(0);
+    /// assert!(!sem.wait_timeout(std::time::Duration::from_micros(100)));
+    /// ```
+    pub fn wait_timeout(&self, dur: Duration) -> bool {
+        self.0.wait_timeout(at_least_1ms(dur))
+    }
+
+    /// Takes a permit if one is free, without waiting.
+    /// Go: a `select` with a `default` arm.
+    ///
+    /// ```
+    /// let sem = gonet::sync::Semaphore::new(1);
+    /// assert!(sem.try_wait());
+    /// assert!(!sem.try_wait());
+    /// ```
+    pub fn try_wait(&self) -> bool {
+        self.0.try_wait()
+    }
+
+    /// Returns a permit, waking one waiter. Go: `<-sem`.
+    ///
+    /// ```
+    /// let sem = gonet::sync::Semaphore::new(0);
+    /// sem.post();
+    /// assert!(sem.try_wait());
+    /// ```
+    pub fn post(&self) {
+        self.0.post()
+    }
+
+    /// How many permits are free now.
+    ///
+    /// ```
+    /// assert_eq!(gonet::sync::Semaphore::new(2).available(), 2);
+    /// ```
+    pub fn available(&self) -> usize {
+        self.0.get_value()
+    }
+}
+
+impl fmt::Debug for Semaphore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Semaphore")
+            .field("available", &self.available())
+            .finish()
+    }
+}
 
 // ---------------------------------------------------------------------------------------
 // WaitGroup (Go: sync.WaitGroup)

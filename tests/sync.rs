@@ -255,3 +255,23 @@ fn once_lock_initialises_once_and_retries_after_a_panic() {
     assert_eq!(*cell.get_or_init(|| 2), 2, "a later call initialises");
     assert_eq!(cell.set(3), Err(3));
 }
+
+#[test]
+fn sub_millisecond_timed_waits_end_inside_a_coroutine() {
+    // may keeps coroutine park timeouts in whole milliseconds, 0 meaning "forever".
+    let h = gonet::go!(|| {
+        let (m, cv) = (Mutex::new(()), Condvar::new());
+        let (_g, r) = cv
+            .wait_timeout(m.lock().unwrap(), Duration::from_micros(300))
+            .unwrap();
+        let sem = Semaphore::new(0);
+        (r.timed_out(), sem.wait_timeout(Duration::from_micros(300)))
+    });
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(h.join().unwrap()));
+    let (cv_timed_out, sem_got) = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("a sub-millisecond timed wait hung");
+    assert!(cv_timed_out);
+    assert!(!sem_got);
+}
