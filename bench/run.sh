@@ -160,14 +160,18 @@ free_port() {
 }
 
 SERVER_PID=
-# start_server FAMILY KEY: sets PORT and SERVER_PID, waits until it listens.
+# start_server FAMILY KEY [PINNED]: sets PORT and SERVER_PID, waits until it listens.
+# PINNED=1 runs the server under `taskset -c 0` (one core: Go, may and tokio all size
+# their worker pools from the affinity mask, so each runs one worker thread).
 start_server() {
-    local family=$1 key=$2 cmd i
+    local family=$1 key=$2 pinned=${3:-0} cmd i
+    local pin=("${SRV_PIN[@]}")
+    [ "$pinned" = 1 ] && pin=(taskset -c 0)
     free_port
     cmd=$(server_cmd "$family" "$key" "$PORT") || true
     [ -n "$cmd" ] || return 1
     # shellcheck disable=SC2086 # cmd is "binary addr"
-    RUST_LOG=warn "${SRV_PIN[@]}" $cmd >"$LOGS/$family-$key-$PORT.log" 2>&1 &
+    RUST_LOG=warn "${pin[@]}" $cmd >"$LOGS/$family-$key-$PORT.log" 2>&1 &
     SERVER_PID=$!
     PIDS+=("$SERVER_PID")
     for i in $(seq 1 200); do
@@ -208,20 +212,30 @@ UPTIME_START=$(uptime)
 T_START=$(date +%s)
 
 # --- echo: 64-byte ping-pong at 100 and 5,000 connections ---------------------------------
+# echo100pin: 100 conns again with the server pinned to CPU 0 and the client to CPU 1, so
+# every server runs one worker thread on a core of its own (no cross-thread wake-ups).
 if has echo; then
-    for conns in 100 5000; do
+    for spec in 100:0 5000:0 100:1; do
+        conns=${spec%%:*}
+        pinned=${spec#*:}
+        scenario=echo$conns
+        cli_pin=("${CLI_PIN[@]}")
+        if [ "$pinned" = 1 ]; then
+            scenario=echo${conns}pin
+            cli_pin=(taskset -c 1)
+        fi
         for r in $(seq 1 "$ROUNDS"); do
             for key in $(order "$r"); do
-                if ! start_server echo "$key"; then
-                    echo "scenario=echo$conns server=$key round=$r skipped=start" >>"$RAW"
+                if ! start_server echo "$key" "$pinned"; then
+                    echo "scenario=$scenario server=$key round=$r skipped=start" >>"$RAW"
                     continue
                 fi
-                if out=$(timeout 180 "${CLI_PIN[@]}" "$CLIENT" echo "127.0.0.1:$PORT" --conns "$conns" \
+                if out=$(timeout 180 "${cli_pin[@]}" "$CLIENT" echo "127.0.0.1:$PORT" --conns "$conns" \
                     --secs "$ECHO_SECS" --warmup "$ECHO_WARMUP" --threads "$CLIENT_THREADS" \
                     --pid "$SERVER_PID"); then
-                    record "echo$conns" "$key" "$r" "$out"
+                    record "$scenario" "$key" "$r" "$out"
                 else
-                    echo "scenario=echo$conns server=$key round=$r skipped=client" >>"$RAW"
+                    echo "scenario=$scenario server=$key round=$r skipped=client" >>"$RAW"
                 fi
                 stop_server
             done
