@@ -19,7 +19,7 @@
 use std::io::{self, IoSlice, Read, Write};
 use std::net::Shutdown;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -91,16 +91,18 @@ impl Reg {
 
     /// Parks the coroutine until the poller reports an event (or a nudge, or the timer
     /// for `due`, in deadline units; 0 = none).
-    fn wait(&self, due: u64) {
+    /// Returns the epoll event bits that ended the wait (0 for a timer or a nudge).
+    fn wait(&self, due: u64) -> usize {
         let timer = (due != 0).then(|| {
             let t = self.timer.get_or_init(|| TimerSlot::new(self.io.waker()));
             t.arm(due);
             t
         });
-        self.io.wait_io();
+        let events = self.io.wait_io();
         if let Some(t) = timer {
             t.disarm();
         }
+        events
     }
 }
 
@@ -118,6 +120,14 @@ pub(crate) struct NetFd {
     rlock: FdMutex,
     wlock: FdMutex,
     closed: AtomicBool,
+    /// Parks on either registration so far (each may consume an edge's flag).
+    parks: AtomicU64,
+    /// The poller reported the peer's end of stream, a hang-up or an error: sticky, since
+    /// the edge that said so may be gone, and a read would return at once.
+    read_closed: AtomicBool,
+    /// `parks + 1` as it was when a read last found the socket drained (a short read or
+    /// EAGAIN on a stream socket); 0 for none. See [`NetFd::drained_hint`].
+    drained_at: AtomicU64,
     rdeadline: Deadline,
     wdeadline: Deadline,
     /// Go's `netFD.net`: "tcp", "tcp4", "tcp6", "unix", "unixpacket".
@@ -137,6 +147,9 @@ impl NetFd {
             rlock: FdMutex::default(),
             wlock: FdMutex::default(),
             closed: AtomicBool::new(false),
+            parks: AtomicU64::new(0),
+            read_closed: AtomicBool::new(false),
+            drained_at: AtomicU64::new(0),
             rdeadline: Deadline::default(),
             wdeadline: Deadline::default(),
             net,
@@ -238,11 +251,16 @@ impl NetFd {
             return Ok(());
         }
         let reg = self.take_reg()?;
+        self.parks.fetch_add(1, Ordering::SeqCst);
         // Read the deadline only after `busy` is set: a concurrent set_deadline either
         // sees `busy` and nudges us, or we see its new deadline here.
         let due = self.deadline(dir).raw();
         if !self.closed.load(Ordering::SeqCst) && (due == 0 || due > deadline::now()) {
-            reg.wait(due);
+            let events = reg.wait(due) as u32;
+            let hangup = (libc::EPOLLRDHUP | libc::EPOLLHUP | libc::EPOLLERR) as u32;
+            if events & hangup != 0 {
+                self.read_closed.store(true, Ordering::SeqCst);
+            }
         }
         reg.release();
         Ok(())
@@ -305,7 +323,18 @@ impl NetFd {
 
     pub(crate) fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
         let _turn = self.rlock.lock();
-        match self.io_loop(Dir::Read, || (&self.sock).read(buf)) {
+        if !buf.is_empty() && self.drained_hint() {
+            // The last read drained the socket and no park has eaten an edge since:
+            // a read now would only say EAGAIN, so wait for the poller first.
+            self.park(Dir::Read).map_err(|f| self.op_error("read", f))?;
+        }
+        let r = self.io_loop(Dir::Read, || (&self.sock).read(buf));
+        if let Ok(n) = r {
+            if n > 0 && n < buf.len() {
+                self.note_drained();
+            }
+        }
+        match r {
             // A read that ends because close() shut the socket down reports the close.
             Ok(0) if !buf.is_empty() && self.closed.load(Ordering::Acquire) => {
                 Err(self.op_error("read", Fail::Closed))
@@ -326,8 +355,16 @@ impl NetFd {
                 Ok(0) if !buf.is_empty() && self.closed.load(Ordering::Acquire) => {
                     return Err(self.op_error("read", Fail::Closed))
                 }
-                Ok(n) => return Ok(n),
-                Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => return Err(e),
+                Ok(n) => {
+                    if n > 0 && n < buf.len() {
+                        self.note_drained();
+                    }
+                    return Ok(n);
+                }
+                Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => {
+                    self.note_drained();
+                    return Err(e);
+                }
                 Err(e) if e.raw_os_error() == Some(libc::EINTR) => {}
                 Err(e) => return Err(self.op_error("read", Fail::Sys("read", e))),
             }
@@ -340,8 +377,43 @@ impl NetFd {
         let _turn = self.rlock.lock();
         let fail = |f| self.op_error("read", f);
         self.check(Dir::Read).map_err(fail)?;
+        if !self.drained_hint() {
+            // An edge may have been eaten by another park (a blocked write, say): look at
+            // the socket itself before sleeping on the poller.
+            let mut one = [0u8; 1];
+            loop {
+                match self.sock.peek(as_uninit(&mut one)) {
+                    Err(e) if e.raw_os_error() == Some(libc::EINTR) => continue,
+                    Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => break,
+                    // Data, end of stream or an error: the next read has something to say.
+                    _ => return Ok(()),
+                }
+            }
+        }
         self.park(Dir::Read).map_err(fail)?;
         self.check(Dir::Read).map_err(fail)
+    }
+
+    /// Whether a read may park before trying: the last read on this stream socket found
+    /// it drained, no park (which resets the registration's edge flag) ran since, and the
+    /// peer has not closed or failed (its edge may be long gone, while a read would
+    /// return at once). With edge-triggered epoll any byte arriving after the drain sets
+    /// that flag, so the park returns at once if data came. Taking the hint clears it.
+    /// (tokio clears read readiness after a short read the same way.)
+    fn drained_hint(&self) -> bool {
+        let at = self.drained_at.swap(0, Ordering::Relaxed);
+        at != 0
+            && at == self.parks.load(Ordering::SeqCst) + 1
+            && !self.read_closed.load(Ordering::SeqCst)
+    }
+
+    /// Records that a read found the socket drained (not for message sockets, where a
+    /// short read says nothing about the queue).
+    fn note_drained(&self) {
+        if self.net == "tcp" || self.net == "tcp4" || self.net == "tcp6" || self.net == "unix" {
+            let at = self.parks.load(Ordering::SeqCst) + 1;
+            self.drained_at.store(at, Ordering::Relaxed);
+        }
     }
 
     /// Go's checks before every attempt: closed, then the deadline.
@@ -542,4 +614,11 @@ fn accept4(listener: &Socket) -> io::Result<(Socket, SockAddr)> {
             r => return r,
         }
     }
+}
+
+/// `buf` as the uninitialised bytes socket2's peek takes.
+fn as_uninit(buf: &mut [u8]) -> &mut [std::mem::MaybeUninit<u8>] {
+    // SAFETY: u8 and MaybeUninit<u8> have the same layout, and every byte of `buf` is
+    // initialised already, so nothing uninitialised can be read back through `buf`.
+    unsafe { &mut *(buf as *mut [u8] as *mut [std::mem::MaybeUninit<u8>]) }
 }

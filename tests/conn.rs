@@ -345,3 +345,66 @@ fn readable_ends_with_deadline_and_close_errors() {
     c.close().unwrap();
     assert!(gonet::is_closed(&h.join().unwrap()));
 }
+
+#[test]
+fn a_blocked_write_does_not_hide_data_that_arrived_from_the_next_wait() {
+    // The edge for "b" is consumed by the writer's park (its wait returns at once and
+    // resets the flag). A wait that trusted the poller alone would then sleep with "b"
+    // already in the socket.
+    for use_readable in [true, false] {
+        let (c, s) = pair();
+        c.write(b"a").unwrap();
+        let mut buf = [0u8; 16];
+        assert_eq!(s.read(&mut buf).unwrap(), 1); // a short read: the socket is drained
+        c.write(b"b").unwrap();
+        let s2 = s.clone();
+        let big = 16 << 20;
+        let writer = gonet::go!(move || s2.write(&vec![7u8; big]));
+        let mut sink = vec![0u8; big];
+        c.read_full(&mut sink).unwrap();
+        assert_eq!(writer.join().unwrap().unwrap(), big);
+        let h = gonet::go!(move || {
+            if use_readable {
+                s.readable()?;
+                s.try_read(&mut buf)
+            } else {
+                s.read(&mut buf)
+            }
+            .map(|n| buf[..n].to_vec())
+        });
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || tx.send(h.join().unwrap()));
+        let got = rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the wait slept with data waiting");
+        assert_eq!(got.unwrap(), b"b");
+    }
+}
+
+#[test]
+fn end_of_stream_after_short_reads_is_never_missed() {
+    // A reader woken by the edge that brought both the last bytes and the FIN must
+    // still see end of stream after its short reads (the edge is gone by then).
+    for round in 0..300 {
+        let (c, s) = pair();
+        let reader = gonet::go!(move || {
+            let mut total = 0;
+            let mut buf = [0u8; 4];
+            loop {
+                match s.read(&mut buf) {
+                    Ok(0) => return Ok(total),
+                    Ok(n) => total += n,
+                    Err(e) => return Err(e),
+                }
+            }
+        });
+        c.write(b"0123456789").unwrap();
+        c.close_write().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || tx.send(reader.join().unwrap()));
+        let got = rx
+            .recv_timeout(Duration::from_secs(10))
+            .unwrap_or_else(|_| panic!("round {round}: the reader missed end of stream"));
+        assert_eq!(got.unwrap(), 10);
+    }
+}
