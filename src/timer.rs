@@ -32,14 +32,7 @@ pub(crate) fn schedule(when: Instant, tag: u64, task: Arc<dyn Fire>) {
     let t = timers();
     let mut h = lock(&t.heap);
     let earliest = h.entries.peek().map_or(true, |top| when < top.when);
-    let seq = h.next_seq;
-    h.next_seq += 1;
-    h.entries.push(Entry {
-        when,
-        seq,
-        tag,
-        task,
-    });
+    h.push(when, tag, task);
     if h.entries.len() >= h.compact_at {
         h.compact();
     }
@@ -80,6 +73,17 @@ struct Heap {
 }
 
 impl Heap {
+    fn push(&mut self, when: Instant, tag: u64, task: Arc<dyn Fire>) {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.entries.push(Entry {
+            when,
+            seq,
+            tag,
+            task,
+        });
+    }
+
     /// Drops dead entries (stopped or reset timers, deadlines already met).
     fn compact(&mut self) {
         let entries = std::mem::take(&mut self.entries).into_vec();
@@ -127,14 +131,7 @@ fn timer_loop(t: &'static Timers) {
                 let again = e.task.clone().fire(e.tag, e.when, now);
                 h = lock(&t.heap);
                 if let Some((when, tag)) = again {
-                    let seq = h.next_seq;
-                    h.next_seq += 1;
-                    h.entries.push(Entry {
-                        when,
-                        seq,
-                        tag,
-                        task: e.task,
-                    });
+                    h.push(when, tag, e.task);
                 }
             }
         }

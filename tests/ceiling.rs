@@ -17,8 +17,8 @@
 //!
 //! Run: `cargo test --release --test ceiling -- --nocapture` (prints what it measured).
 
-#[path = "util/server.rs"]
-mod server_util;
+mod util;
+use util::server as server_util;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

@@ -8,8 +8,8 @@
 //!
 //! Run: `cargo test --release --test faults -- --nocapture` (prints what it measured).
 
-#[path = "util/server.rs"]
-mod server_util;
+mod util;
+use util::server as server_util;
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};

@@ -3,8 +3,8 @@
 //!
 //! Run: `cargo test --release --test server`.
 
-#[path = "util/server.rs"]
-mod server_util;
+mod util;
+use util::server as server_util;
 
 use std::io::{Read, Write};
 use std::net::Shutdown;

@@ -4,8 +4,8 @@
 //!
 //! Run: `cargo test --release --test shutdown`.
 
-#[path = "util/server.rs"]
-mod server_util;
+mod util;
+use util::server as server_util;
 
 use std::io::{Read, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};

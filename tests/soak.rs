@@ -12,8 +12,8 @@
 //! SOAK_SECS=10 SOAK_CONNS=1000 cargo test --release --test soak -- --ignored --nocapture
 //! ```
 
-#[path = "util/server.rs"]
-mod server_util;
+mod util;
+use util::server as server_util;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;

@@ -3,6 +3,8 @@
 //! Each test file says `mod util;` and uses what it needs.
 #![allow(dead_code)]
 
+pub mod server;
+
 use std::io;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};

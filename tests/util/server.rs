@@ -3,7 +3,7 @@
 //! `#[ignore]`d test of this same test binary in a role (`GONET_CHILD=<role>`), under
 //! `prlimit` when a low descriptor limit is wanted.
 //!
-//! Include from a test file with `#[path = "util/server.rs"] mod server_util;`.
+//! Use from a test file with `mod util; use util::server as server_util;`.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -13,40 +13,9 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-/// Echoes everything read until end of stream or an error (deadline, reset, close).
-pub fn echo(conn: gonet::Conn) {
-    let mut buf = [0u8; 16 * 1024];
-    loop {
-        match conn.read(&mut buf) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => {
-                if conn.write(&buf[..n]).is_err() {
-                    return;
-                }
-            }
-        }
-    }
-}
-
-/// Open descriptors of this process.
-pub fn fd_count() -> usize {
-    std::fs::read_dir("/proc/self/fd")
-        .map(|d| d.count())
-        .unwrap_or(0)
-}
-
-/// Polls `cond` every 5 ms until it holds or `limit` passes (for state with no event to
-/// wait on: another process, the kernel, counters); returns whether it held.
-pub fn eventually(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
-    let end = Instant::now() + limit;
-    while Instant::now() < end {
-        if cond() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    cond()
-}
+// The server tests use these through `server_util`; not every test binary does.
+#[allow(unused_imports)]
+pub use super::{echo, eventually, fd_count};
 
 /// Every log record of this process, as "LEVEL message" lines; also printed to stderr
 /// when RUST_LOG is set. The first call installs the logger.
