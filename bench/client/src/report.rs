@@ -174,7 +174,10 @@ pub fn run(raw_path: &str, meta_path: &str, md_path: &str, svg_path: &str) -> io
          Ratios are gonet / peer: above 1 is better for throughput, below 1 is better for \
          latency, CPU, memory and time. Server CPU is utime+stime from /proc/PID/stat over the \
          measured window, the fair figure when client and server share the 2 cores. Each \
-         figure is the median of {rounds} round(s).\n"
+         figure is the median of {rounds} round(s). In the \"server pinned to 1 core\" \
+         rows every server runs one worker thread on CPU 0 and the client runs on CPU 1; \
+         other work on CPU 0 starves the server there (a low round trips/s with a p99 of \
+         tens of ms), so read those rows with the raw lines below.\n"
     );
     for line in meta.lines().filter(|l| !l.trim().is_empty()) {
         let _ = writeln!(md, "- {line}");
