@@ -135,7 +135,12 @@ fn render(groups: &[Group], _servers: &[String]) -> String {
                 y + 12.0,
                 esc(&row.server),
                 COLORS[ci],
-                left + w + 6.0,
+                // past the bar, and past the dashed Go line when the bar ends near it
+                if (left + w - (left + scale)).abs() < 40.0 {
+                    left + w.max(scale) + 6.0
+                } else {
+                    left + w + 6.0
+                },
                 y + 12.0,
                 human(row.value),
                 esc(&row.unit)
