@@ -236,7 +236,9 @@ impl NetFd {
             match attempt() {
                 Ok(v) => return Ok(v),
                 Err(e) => match e.raw_os_error() {
-                    Some(libc::EAGAIN) => self.park(dir)?,
+                    Some(libc::EAGAIN) => {
+                        self.park(dir)?;
+                    }
                     Some(libc::EINTR) => {}
                     _ => return Err(Fail::Sys(syscall_name(dir), e)),
                 },
@@ -245,25 +247,32 @@ impl NetFd {
     }
 
     /// Waits until the socket may be ready for `dir` (or something to look at changed).
-    fn park(&self, dir: Dir) -> Result<(), Fail> {
+    /// Returns the poller's event bits, or [`ANY_EVENT`] when they are unknown (a plain
+    /// thread's poll(2), a timer, a nudge, or a wait skipped for close or deadline).
+    fn park(&self, dir: Dir) -> Result<u32, Fail> {
         if !may::coroutine::is_coroutine() {
             self.poll_thread(dir);
-            return Ok(());
+            return Ok(ANY_EVENT);
         }
         let reg = self.take_reg()?;
         self.parks.fetch_add(1, Ordering::SeqCst);
         // Read the deadline only after `busy` is set: a concurrent set_deadline either
         // sees `busy` and nudges us, or we see its new deadline here.
         let due = self.deadline(dir).raw();
+        let mut events = ANY_EVENT;
         if !self.closed.load(Ordering::SeqCst) && (due == 0 || due > deadline::now()) {
-            let events = reg.wait(due) as u32;
+            let got = reg.wait(due) as u32;
             let hangup = (libc::EPOLLRDHUP | libc::EPOLLHUP | libc::EPOLLERR) as u32;
-            if events & hangup != 0 {
+            if got & hangup != 0 {
                 self.read_closed.store(true, Ordering::SeqCst);
+            }
+            // A bare flag of 0 means a timer or a nudge woke us: unknown.
+            if got != 0 {
+                events = got;
             }
         }
         reg.release();
-        Ok(())
+        Ok(events)
     }
 
     /// A free registration: the primary, else the secondary (made on first need).
@@ -376,22 +385,28 @@ impl NetFd {
     pub(crate) fn readable(&self) -> io::Result<()> {
         let _turn = self.rlock.lock();
         let fail = |f| self.op_error("read", f);
-        self.check(Dir::Read).map_err(fail)?;
-        if !self.drained_hint() {
-            // An edge may have been eaten by another park (a blocked write, say): look at
-            // the socket itself before sleeping on the poller.
-            let mut one = [0u8; 1];
-            loop {
+        let readable_bits =
+            ANY_EVENT | (libc::EPOLLIN | libc::EPOLLRDHUP | libc::EPOLLHUP | libc::EPOLLERR) as u32;
+        loop {
+            self.check(Dir::Read).map_err(fail)?;
+            if !self.drained_hint() {
+                // An edge may have been eaten by another park (a blocked write, say):
+                // look at the socket itself before sleeping on the poller.
+                let mut one = [0u8; 1];
                 match self.sock.peek(as_uninit(&mut one)) {
                     Err(e) if e.raw_os_error() == Some(libc::EINTR) => continue,
-                    Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => break,
+                    Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => {}
                     // Data, end of stream or an error: the next read has something to say.
                     _ => return Ok(()),
                 }
             }
+            let events = self.park(Dir::Read).map_err(fail)?;
+            // Woken for writing only (a fresh registration reports writable at once):
+            // nothing to read yet, wait again.
+            if events & readable_bits != 0 {
+                return self.check(Dir::Read).map_err(fail);
+            }
         }
-        self.park(Dir::Read).map_err(fail)?;
-        self.check(Dir::Read).map_err(fail)
     }
 
     /// Whether a read may park before trying: the last read on this stream socket found
@@ -579,6 +594,9 @@ impl AsFd for NetFd {
         self.sock.as_fd()
     }
 }
+
+/// `park`'s answer when the wake-up's cause is unknown: treat it as possibly anything.
+const ANY_EVENT: u32 = 1 << 31;
 
 /// The system call Go names in errors for each direction.
 fn syscall_name(dir: Dir) -> &'static str {

@@ -408,3 +408,20 @@ fn end_of_stream_after_short_reads_is_never_missed() {
         assert_eq!(got.unwrap(), 10);
     }
 }
+
+#[test]
+fn readable_ignores_a_writable_only_wake_up() {
+    // A fresh registration reports "writable" at once; readable() must keep waiting
+    // (here until its deadline) rather than send the caller to a read that would park
+    // holding its buffer.
+    let (c, _s) = pair();
+    let h = gonet::go!(move || {
+        c.set_read_deadline(Some(Instant::now() + Duration::from_millis(100)))
+            .unwrap();
+        let t0 = Instant::now();
+        (c.readable(), t0.elapsed())
+    });
+    let (r, took) = h.join().unwrap();
+    assert!(gonet::is_timeout(&r.unwrap_err()));
+    assert!(took >= Duration::from_millis(95), "returned after {took:?}");
+}
