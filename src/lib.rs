@@ -59,8 +59,8 @@ mod unixsock;
 
 pub use crate::dial::{dial, dial_timeout, listen, ControlFn, Dialer, ListenConfig};
 pub use crate::error::{
-    is_closed, is_temporary, is_timeout, AddrError, DeadlineExceeded, DnsError, ErrClosed,
-    OpError, SyscallError, UnknownNetworkError,
+    is_closed, is_temporary, is_timeout, AddrError, DeadlineExceeded, DnsError, ErrClosed, OpError,
+    SyscallError, UnknownNetworkError,
 };
 pub use crate::ipsock::{join_host_port, split_host_port};
 #[doc(hidden)]

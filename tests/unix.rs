@@ -180,7 +180,10 @@ fn the_socket_file_is_gone_when_a_woken_accept_returns() {
         let l2 = ln.clone();
         let closer = std::thread::spawn(move || l2.close());
         assert!(gonet::is_closed(&ln.accept().unwrap_err()));
-        assert!(!std::path::Path::new(&path).exists(), "accept returned before the unlink");
+        assert!(
+            !std::path::Path::new(&path).exists(),
+            "accept returned before the unlink"
+        );
         closer.join().unwrap().unwrap();
     }
 }
