@@ -185,7 +185,9 @@ pub fn max_map_count() -> Option<usize> {
 pub fn map_count() -> Option<usize> {
     use std::io::Read;
     let mut f = std::fs::File::open("/proc/self/maps").ok()?;
-    let mut buf = vec![0u8; 64 * 1024];
+    // On the stack: this runs when the mapping budget may be gone, and a heap that has
+    // to grow needs a new mapping.
+    let mut buf = [0u8; 4096];
     let mut lines = 0;
     loop {
         match f.read(&mut buf) {
@@ -223,9 +225,42 @@ pub fn open_files_limit() -> Option<usize> {
 /// assert!(gonet::runtime::open_files().unwrap() >= 3); // stdin, stdout, stderr
 /// ```
 pub fn open_files() -> Option<usize> {
+    use std::os::fd::AsRawFd;
+    // getdents64 into a stack buffer rather than read_dir, whose stream buffer is a heap
+    // allocation: this runs when the mapping budget may be gone.
+    let dir = std::fs::File::open("/proc/self/fd").ok()?;
+    let mut buf = [0u8; 4096];
+    let mut entries = 0usize;
+    loop {
+        // SAFETY: getdents64 writes at most buf.len() bytes of dirent64 records into buf,
+        // which stays valid and exclusively ours for the call.
+        let n = unsafe {
+            libc::syscall(
+                libc::SYS_getdents64,
+                dir.as_raw_fd(),
+                buf.as_mut_ptr(),
+                buf.len(),
+            )
+        };
+        let n = usize::try_from(n).ok()?; // negative: an error
+        if n == 0 {
+            break;
+        }
+        // dirent64: d_ino (8), d_off (8), d_reclen (2), d_type (1), d_name (NUL-terminated).
+        let mut off = 0;
+        while off + 19 < n {
+            let reclen = usize::from(u16::from_ne_bytes([buf[off + 16], buf[off + 17]]));
+            if buf[off + 19] != b'.' {
+                entries += 1;
+            }
+            if reclen == 0 {
+                return None;
+            }
+            off += reclen;
+        }
+    }
     // The directory's own descriptor is among the entries while it is read.
-    let n = std::fs::read_dir("/proc/self/fd").ok()?.count();
-    Some(n.saturating_sub(1))
+    Some(entries.saturating_sub(1))
 }
 
 /// How many more coroutines can be spawned before a stack cannot be mapped:
@@ -259,4 +294,18 @@ pub fn coroutine_capacity() -> Option<usize> {
 pub fn connection_capacity() -> Option<usize> {
     let files = open_files_limit()?.saturating_sub(open_files()?);
     Some(coroutine_capacity()?.min(files))
+}
+
+#[cfg(test)]
+mod open_files_tests {
+    #[test]
+    fn open_files_counts_what_read_dir_sees() {
+        // Extra descriptors make the count move; both counts see the same set.
+        let extra: Vec<std::fs::File> = (0..40)
+            .map(|_| std::fs::File::open("/proc/self/stat").unwrap())
+            .collect();
+        let by_read_dir = std::fs::read_dir("/proc/self/fd").unwrap().count() - 1;
+        assert_eq!(super::open_files(), Some(by_read_dir));
+        drop(extra);
+    }
 }
