@@ -590,13 +590,11 @@ impl Dialer {
             return Ok(());
         };
         use std::os::fd::AsFd;
-        let ctrl_network = match network.as_bytes().last() {
-            Some(b'4' | b'6') => network.to_string(),
-            _ if network.starts_with("unix") => network.to_string(),
-            _ if family == Domain::IPV4 => format!("{network}4"),
-            _ => format!("{network}6"),
-        };
-        control(&ctrl_network, address, sock.as_fd())
+        control(
+            &crate::sock::ctrl_network(network, family),
+            address,
+            sock.as_fd(),
+        )
     }
 }
 

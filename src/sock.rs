@@ -56,6 +56,17 @@ pub(crate) fn socket(spec: &SocketSpec<'_>) -> Result<Socket, SocketError> {
     Ok(sock)
 }
 
+/// The network name the Control hook sees. Go: `netFD.ctrlNetwork`: "tcp4"/"tcp6" for
+/// a "tcp" socket by its family; explicit and Unix names as they are.
+pub(crate) fn ctrl_network(network: &str, family: Domain) -> String {
+    match network.as_bytes().last() {
+        Some(b'4' | b'6') => network.to_string(),
+        _ if network.starts_with("unix") => network.to_string(),
+        _ if family == Domain::IPV4 => format!("{network}4"),
+        _ => format!("{network}6"),
+    }
+}
+
 /// Go: `sysSocket`: a socket that is non-blocking and close-on-exec from birth.
 pub(crate) fn sys_socket(family: Domain, sotype: Type) -> Result<Socket, SyscallError> {
     Socket::new(family, sotype.nonblocking().cloexec(), None)

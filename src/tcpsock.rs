@@ -173,12 +173,7 @@ fn internet_socket(
 ) -> Result<socket2::Socket, SocketError> {
     let (family, ipv6only) = favorite_addr_family(network, laddr);
     let sa = socket2::SockAddr::from(to_sockaddr(family, laddr));
-    // Go passes the Control hook the family-specific name ("tcp4" / "tcp6").
-    let ctrl_network = match network.as_bytes().last() {
-        Some(b'4' | b'6') => network.to_string(),
-        _ if family == socket2::Domain::IPV4 => format!("{network}4"),
-        _ => format!("{network}6"),
-    };
+    let ctrl_network = crate::sock::ctrl_network(network, family);
     socket(&SocketSpec {
         ctrl_network: &ctrl_network,
         ctrl_address: &laddr.to_string(),
