@@ -132,6 +132,9 @@ pub(crate) struct NetFd {
     wdeadline: Deadline,
     /// Go's `netFD.net`: "tcp", "tcp4", "tcp6", "unix", "unixpacket".
     net: &'static str,
+    /// A byte stream (TCP or "unix"), where a short read proves the socket drained; not
+    /// "unixpacket", where a short read says nothing about the queue.
+    stream: bool,
     listener: bool,
     /// Set once: at creation for listeners and accepted conns, after connect for dials.
     addrs: OnceLock<(Addr, Option<Addr>)>,
@@ -153,6 +156,7 @@ impl NetFd {
             rdeadline: Deadline::default(),
             wdeadline: Deadline::default(),
             net,
+            stream: matches!(net, "tcp" | "tcp4" | "tcp6" | "unix"),
             listener,
             addrs: OnceLock::new(),
             sock,
@@ -422,10 +426,9 @@ impl NetFd {
             && !self.read_closed.load(Ordering::SeqCst)
     }
 
-    /// Records that a read found the socket drained (not for message sockets, where a
-    /// short read says nothing about the queue).
+    /// Records that a read found a stream socket drained.
     fn note_drained(&self) {
-        if self.net == "tcp" || self.net == "tcp4" || self.net == "tcp6" || self.net == "unix" {
+        if self.stream {
             let at = self.parks.load(Ordering::SeqCst) + 1;
             self.drained_at.store(at, Ordering::Relaxed);
         }
