@@ -82,6 +82,15 @@ impl Reg {
         self.busy.store(false, Ordering::SeqCst);
     }
 
+    /// Forgets the events reported so far. Only for a registration nobody can be parked
+    /// on (a conn still being dialed).
+    fn forget_events(&self) {
+        // may deprecates reset_io because wait_io resets by itself; here the point is
+        // to drop what the socket reported before it was connected.
+        #[allow(deprecated)]
+        self.io.reset_io();
+    }
+
     /// Wakes the call parked here, if there is one, so it looks at its state again.
     fn nudge(&self) {
         if self.busy.load(Ordering::SeqCst) {
@@ -489,7 +498,10 @@ impl NetFd {
     /// and read `SO_ERROR`, with the deadline applied as a write deadline meanwhile.
     pub(crate) fn connect(&self, addr: &SockAddr, deadline: Option<Instant>) -> Result<(), Fail> {
         match self.sock.connect(addr) {
-            Ok(()) => return Ok(()),
+            Ok(()) => {
+                self.forget_pre_connect_events();
+                return Ok(());
+            }
             Err(e) if matches!(e.raw_os_error(), Some(libc::EINPROGRESS | libc::EINTR)) => {}
             Err(e) => return Err(Fail::Sys("connect", e)),
         }
@@ -510,10 +522,23 @@ impl NetFd {
             Err(e) => Err(e),
         });
         self.wdeadline.set(None);
+        self.forget_pre_connect_events();
         r.map_err(|f| match f {
             Fail::Sys(_, e) => Fail::Sys("connect", e),
             f => f,
         })
+    }
+
+    /// A socket is registered before it connects, while the kernel still calls it closed:
+    /// the first events say "hung up", which is not true of the connection. Forget them
+    /// (reads look at the socket before trusting the poller while they hold no drained
+    /// hint, so a real edge lost here costs nothing).
+    fn forget_pre_connect_events(&self) {
+        self.primary.forget_events();
+        if let Some(s) = self.secondary.get() {
+            s.reg.forget_events();
+        }
+        self.read_closed.store(false, Ordering::SeqCst);
     }
 
     pub(crate) fn close(&self) -> io::Result<()> {
