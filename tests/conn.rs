@@ -6,13 +6,7 @@ mod util;
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
-/// A connected pair over loopback TCP: (client, server).
-fn pair() -> (gonet::Conn, gonet::Conn) {
-    let ln = gonet::listen("tcp", "127.0.0.1:0").unwrap();
-    let c = gonet::dial("tcp", &ln.addr().to_string()).unwrap();
-    let s = ln.accept().unwrap();
-    (c, s)
-}
+use util::pair;
 
 fn pattern(len: usize, seed: u32) -> Vec<u8> {
     (0..len as u32)

@@ -5,12 +5,7 @@ mod util;
 
 use std::time::{Duration, Instant};
 
-fn pair() -> (gonet::Conn, gonet::Conn) {
-    let ln = gonet::listen("tcp", "127.0.0.1:0").unwrap();
-    let c = gonet::dial("tcp", &ln.addr().to_string()).unwrap();
-    let s = ln.accept().unwrap();
-    (c, s)
-}
+use util::pair;
 
 #[test]
 fn a_read_deadline_times_out_with_gos_error() {

@@ -71,6 +71,14 @@ pub fn spawn_echo(ln: gonet::Listener) -> (Arc<gonet::Listener>, may::coroutine:
     (ln, h)
 }
 
+/// A connected pair over loopback TCP: (client, server).
+pub fn pair() -> (gonet::Conn, gonet::Conn) {
+    let ln = gonet::listen("tcp", "127.0.0.1:0").unwrap();
+    let c = gonet::dial("tcp", &ln.addr().to_string()).unwrap();
+    let s = ln.accept().unwrap();
+    (c, s)
+}
+
 /// Echoes everything read until end of stream or error.
 pub fn echo(conn: gonet::Conn) {
     let mut buf = [0u8; 4096];
