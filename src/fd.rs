@@ -65,6 +65,8 @@ struct Reg {
 
 impl Reg {
     fn new(fd: RawFd) -> io::Result<Reg> {
+        // The first registration may start may's scheduler: gonet's defaults first.
+        crate::runtime::init();
         Ok(Reg {
             io: CoIo::new(RawSock(fd)).map_err(io::Error::from)?,
             busy: AtomicBool::new(false),

@@ -117,6 +117,7 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
+    runtime::init();
     // SAFETY: may marks spawn unsafe because a coroutine that caches thread-local data
     // across a park, or overflows its (fixed-size) stack, is unsound. The first is
     // documented on `go!`; the second hits the guard page that generator >= 0.8.12 maps

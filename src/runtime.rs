@@ -33,17 +33,70 @@
 // Scheduler: worker threads (Go: GOMAXPROCS, NumCPU, Gosched)
 // ---------------------------------------------------------------------------------------
 
+/// The most worker threads gonet starts. Each may worker owns an epoll instance and an
+/// eventfd, so a mistyped `GOMAXPROCS=100000` would otherwise exhaust descriptors (and
+/// abort may's start) instead of running slowly.
+pub const MAX_PROCS: usize = 1024;
+
+/// Applies gonet's scheduler defaults to may's configuration, once, before may's
+/// scheduler can start: every gonet path that can start it (`go!`, a socket handed to
+/// the netpoller, the setters in this module) calls this first.
+///
+/// - `GOMAXPROCS` from the environment sets the worker count, as Go's runtime reads it
+///   at start: a positive decimal integer; anything else is ignored with a warning.
+/// - Workers float between cores, as Go's threads do. may pins worker *i* to core *i*
+///   by default; on a machine with other busy processes (a load generator, a database,
+///   other services) a pinned worker cannot move off a busy core and its connections
+///   wait for it while another core idles. Measured with bench/profile.sh, 5,000
+///   connections of echo on 2 cores shared with the client: 59,596 round trips/s pinned,
+///   97,036 floating (bench/PROFILE.md).
+pub(crate) fn init() {
+    static INIT: std::sync::Once = std::sync::Once::new();
+    INIT.call_once(|| {
+        let config = may::config();
+        config.set_worker_pin(false);
+        let value = std::env::var_os("GOMAXPROCS").unwrap_or_default();
+        if value.is_empty() {
+            return;
+        }
+        match parse_gomaxprocs(&value.to_string_lossy()) {
+            Some(n) => {
+                config.set_workers(n.min(MAX_PROCS));
+            }
+            None => log::warn!(
+                "GOMAXPROCS={:?} is not a positive integer; using {} workers",
+                value,
+                config.get_workers()
+            ),
+        }
+    });
+}
+
+/// Go's reading of `GOMAXPROCS` (runtime/proc.go `schedinit`, runtime/string.go
+/// `atoi32`): decimal digits only, a value that fits an int32, more than zero.
+fn parse_gomaxprocs(s: &str) -> Option<usize> {
+    if !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n: i32 = s.parse().ok()?;
+    usize::try_from(n).ok().filter(|&n| n > 0)
+}
+
 /// Sets the number of may worker threads that run coroutines and returns the previous
-/// setting; `0` changes nothing and just reports it. The default is [`num_cpu`].
+/// setting; `0` changes nothing and just reports it. The default is the `GOMAXPROCS`
+/// environment variable if it holds a positive integer, else the number of CPUs; at most
+/// [`MAX_PROCS`].
 ///
 /// Go: `runtime.GOMAXPROCS(n)`.
 ///
 /// Must be called before may's scheduler starts (see the [module docs](self)): may sizes
 /// its worker pool once. Each worker is an OS thread with its own run queue and epoll
-/// instance; may pins worker *i* to CPU core *i* (wrapping around), so more workers than
-/// cores share cores. A worker that blocks its thread (a std lock, `std::thread::sleep`, a
-/// blocking syscall) stalls the coroutines queued on it; idle workers steal some of that
-/// work, but more workers is no substitute for parking properly.
+/// instance; a socket belongs to one worker's epoll, and idle workers steal queued
+/// coroutines from busy ones. Workers are not pinned to cores (see
+/// [`set_pin_workers`]). A worker that blocks its thread (a std lock,
+/// `std::thread::sleep`, a blocking syscall) stalls the coroutines queued on it; idle
+/// workers steal some of that work, but more workers is no substitute for parking
+/// properly.
 ///
 /// ```
 /// let before = gonet::runtime::set_max_procs(0); // query only
@@ -51,11 +104,34 @@
 /// assert_eq!(gonet::runtime::set_max_procs(before), before);
 /// ```
 pub fn set_max_procs(n: usize) -> usize {
+    init();
     let config = may::config();
     let previous = config.get_workers();
     if n > 0 {
-        config.set_workers(n);
+        config.set_workers(n.min(MAX_PROCS));
     }
+    previous
+}
+
+/// Sets whether may's worker threads are pinned, worker *i* to CPU core *i*, and returns
+/// the previous setting. gonet's default is `false`: the kernel moves workers between
+/// cores as load changes, as it does Go's threads. Pinning can help on a machine
+/// dedicated to one server, with nothing else runnable; elsewhere it leaves a worker
+/// stuck behind whatever else runs on its core (bench/PROFILE.md measures it: 1.6x
+/// the echo round trips at 5,000 connections with pinning off). Like [`set_max_procs`], it must be called before may's scheduler
+/// starts.
+///
+/// Go: none; Go never pins its threads (`taskset` or cgroups confine the whole process).
+///
+/// ```
+/// let was = gonet::runtime::set_pin_workers(false);
+/// assert!(!was); // gonet's default
+/// ```
+pub fn set_pin_workers(pin: bool) -> bool {
+    init();
+    let config = may::config();
+    let previous = config.get_worker_pin();
+    config.set_worker_pin(pin);
     previous
 }
 
@@ -116,6 +192,7 @@ pub fn gosched() {
 /// assert!(before >= 4096);
 /// ```
 pub fn set_stack_size(bytes: usize) -> usize {
+    init();
     let word = std::mem::size_of::<usize>();
     let config = may::config();
     let previous = config.get_stack_size().saturating_mul(word);
