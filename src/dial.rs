@@ -542,7 +542,7 @@ impl Dialer {
         }
         connected.map_err(fail)?;
         fd.set_addrs_from_kernel().map_err(sys("getsockname"))?;
-        crate::sockopt::set_accepted_tcp_opts(&fd, self.keep_alive)?;
+        crate::sockopt::set_tcp_conn_opts(&fd, self.keep_alive)?;
         Ok(Conn { fd })
     }
 

@@ -568,8 +568,6 @@ impl AsFd for Conn {
 /// ```
 pub struct Listener {
     pub(crate) fd: NetFd,
-    /// The keep-alive period given to accepted TCP conns; `None` turns keep-alive off.
-    pub(crate) keep_alive: Option<Duration>,
     /// A Unix socket file to remove on close. Go: `UnixListener.unlink`.
     pub(crate) unlink: Option<PathBuf>,
     pub(crate) unlink_on_close: AtomicBool,
@@ -589,11 +587,9 @@ impl Listener {
     /// assert_eq!(conn.local_addr(), ln.addr());
     /// ```
     pub fn accept(&self) -> io::Result<Conn> {
-        let fd = self.fd.accept()?;
-        if self.fd.is_tcp() {
-            crate::sockopt::set_accepted_tcp_opts(&fd, self.keep_alive)?;
-        }
-        Ok(Conn::new(fd))
+        // TCP conns inherit TCP_NODELAY and keep-alive from the listening socket
+        // (sockopt.rs: `set_accepted_tcp_opts_on_listener`).
+        Ok(Conn::new(self.fd.accept()?))
     }
 
     /// The address the listener is bound to. Go: `ln.Addr()`.

@@ -26,6 +26,8 @@ pub(crate) struct SocketSpec<'a> {
     pub ipv6only: Option<bool>,
     /// TCP listeners get SO_REUSEADDR (Go's `setDefaultListenerSockopts`).
     pub reuse_addr: bool,
+    /// TCP listeners: the options their accepted conns inherit.
+    pub accepted: Option<crate::sockopt::AcceptedTcpOpts>,
     pub laddr: &'a SockAddr,
     pub control: Option<&'a ControlFn>,
 }
@@ -51,6 +53,9 @@ pub(crate) fn socket(spec: &SocketSpec<'_>) -> Result<Socket, SocketError> {
     }
     if spec.reuse_addr {
         crate::sockopt::set_default_listener_sockopts(&sock)?;
+    }
+    if let Some(opts) = spec.accepted {
+        crate::sockopt::set_accepted_tcp_opts_on_listener(&sock, opts)?;
     }
     listen_stream(&sock, spec, listener_backlog())?;
     Ok(sock)

@@ -159,7 +159,6 @@ pub(crate) fn listen_tcp(
         .map_err(|e| fail(crate::error::SyscallError::new("getsockname", e).into()))?;
     Ok(Listener {
         fd,
-        keep_alive: lc.keep_alive,
         unlink: None,
         unlink_on_close: AtomicBool::new(false),
     })
@@ -181,6 +180,9 @@ fn internet_socket(
         sotype: Type::STREAM,
         ipv6only: (family == socket2::Domain::IPV6).then_some(ipv6only),
         reuse_addr: true,
+        accepted: Some(crate::sockopt::AcceptedTcpOpts {
+            keep_alive: lc.keep_alive,
+        }),
         laddr: &sa,
         control: lc.control.as_ref(),
     })

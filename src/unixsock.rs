@@ -217,6 +217,7 @@ pub(crate) fn listen_unix(
         sotype,
         ipv6only: None,
         reuse_addr: false,
+        accepted: None,
         laddr: &sa,
         control: lc.control.as_ref(),
     };
@@ -233,7 +234,6 @@ pub(crate) fn listen_unix(
         .then(|| PathBuf::from(&laddr.name));
     Ok(Listener {
         fd,
-        keep_alive: None,
         unlink_on_close: AtomicBool::new(unlink.is_some()),
         unlink,
     })

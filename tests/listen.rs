@@ -116,6 +116,26 @@ fn backlog_is_somaxconn() {
     assert_eq!(send_q, want);
 }
 
+/// `tr` values of /proc/net/tcp: which timer a socket has pending.
+const NO_TIMER: u8 = 0;
+const KEEPALIVE_TIMER: u8 = 2;
+
+/// The pending-timer code (`tr`) of `conn`'s line in /proc/net/tcp.
+fn tcp_timer(conn: &gonet::Conn) -> u8 {
+    let port = |a: gonet::Addr| format!(":{:04X}", a.socket_addr().unwrap().port());
+    let (local, remote) = (port(conn.local_addr()), port(conn.remote_addr()));
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap();
+    let line = table
+        .lines()
+        .find(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            f.len() > 5 && f[1].ends_with(&local) && f[2].ends_with(&remote)
+        })
+        .unwrap_or_else(|| panic!("no {local}->{remote} in /proc/net/tcp"));
+    let tr = line.split_whitespace().nth(5).unwrap();
+    u8::from_str_radix(&tr[..2], 16).unwrap()
+}
+
 #[test]
 fn accepted_conns_get_nodelay_and_keep_alive() {
     let ln = gonet::listen("tcp", "127.0.0.1:0").unwrap();
@@ -126,6 +146,9 @@ fn accepted_conns_get_nodelay_and_keep_alive() {
     assert!(s.keepalive().unwrap());
     assert_eq!(s.tcp_keepalive_time().unwrap(), Duration::from_secs(15));
     assert_eq!(s.tcp_keepalive_interval().unwrap(), Duration::from_secs(15));
+    // The conns inherit these from the listening socket; the kernel must also have
+    // started each one's keep-alive timer, not only copied the settings.
+    assert_eq!(tcp_timer(&conn), KEEPALIVE_TIMER);
 
     let lc = gonet::ListenConfig {
         keep_alive: None,
@@ -135,6 +158,8 @@ fn accepted_conns_get_nodelay_and_keep_alive() {
     let _c = gonet::dial("tcp", &ln.addr().to_string()).unwrap();
     let conn = ln.accept().unwrap();
     assert!(!SockRef::from(&conn).keepalive().unwrap());
+    assert!(SockRef::from(&conn).tcp_nodelay().unwrap());
+    assert_eq!(tcp_timer(&conn), NO_TIMER);
 
     let lc = gonet::ListenConfig {
         keep_alive: Some(Duration::from_secs(40)),
