@@ -126,7 +126,11 @@ struct Secondary {
 
 pub(crate) struct NetFd {
     // Field order is drop order: both registrations leave epoll before `sock` closes.
-    primary: Reg,
+    /// Made by the first call that parks (see [`NetFd::new`]).
+    primary: OnceLock<Reg>,
+    /// Held while the primary registration is made, so a reader and a writer that park
+    /// for the first time together register the descriptor once.
+    registering: std::sync::Mutex<()>,
     secondary: OnceLock<Secondary>,
     rlock: FdMutex,
     wlock: FdMutex,
@@ -153,10 +157,25 @@ pub(crate) struct NetFd {
 }
 
 impl NetFd {
-    /// Registers `sock` (already non-blocking and close-on-exec) with the netpoller.
+    /// Wraps `sock` (already non-blocking and close-on-exec). A listener is registered
+    /// with the netpoller at once, so `listen` fails as Go's does if the poller refuses
+    /// it; a conn is registered by the first call that has to park.
+    ///
+    /// Why conns wait: `accept` runs in the accept loop, which paces a burst of
+    /// connects. Registering there cost the loop three system calls per conn (may's
+    /// `CoIo::new`: `epoll_ctl` and two `fcntl`) and woke a worker for nothing (a fresh
+    /// socket is writable, so `epoll_ctl` reports it at once). Deferred, the conn's own
+    /// coroutine registers it, on its worker, and a conn only ever used from plain
+    /// threads (which wait in poll(2)) is never registered. No readiness is lost: epoll
+    /// reports a descriptor that is already readable or writable when it is added.
     pub(crate) fn new(sock: Socket, net: &'static str, listener: bool) -> io::Result<NetFd> {
+        let primary = OnceLock::new();
+        if listener {
+            let _ = primary.set(Reg::new(sock.as_raw_fd())?);
+        }
         Ok(NetFd {
-            primary: Reg::new(sock.as_raw_fd())?,
+            primary,
+            registering: std::sync::Mutex::new(()),
             secondary: OnceLock::new(),
             rlock: FdMutex::default(),
             wlock: FdMutex::default(),
@@ -290,11 +309,30 @@ impl NetFd {
         Ok(events)
     }
 
+    /// The primary registration, made now if this is the first call to park.
+    fn primary(&self) -> Result<&Reg, Fail> {
+        if let Some(reg) = self.primary.get() {
+            return Ok(reg);
+        }
+        // A std lock in a coroutine is safe here: nothing parks while it is held, and
+        // the one system call it covers does not block.
+        let _one = self
+            .registering
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(reg) = self.primary.get() {
+            return Ok(reg);
+        }
+        let reg = Reg::new(self.sock.as_raw_fd()).map_err(|e| Fail::Sys("epollctl", e))?;
+        Ok(self.primary.get_or_init(|| reg))
+    }
+
     /// A free registration: the primary, else the secondary (made on first need).
     fn take_reg(&self) -> Result<&Reg, Fail> {
         loop {
-            if self.primary.try_take() {
-                return Ok(&self.primary);
+            let primary = self.primary()?;
+            if primary.try_take() {
+                return Ok(primary);
             }
             let second = match self.secondary.get() {
                 Some(s) => s,
@@ -536,7 +574,9 @@ impl NetFd {
     /// (reads look at the socket before trusting the poller while they hold no drained
     /// hint, so a real edge lost here costs nothing).
     fn forget_pre_connect_events(&self) {
-        self.primary.forget_events();
+        if let Some(p) = self.primary.get() {
+            p.forget_events();
+        }
         if let Some(s) = self.secondary.get() {
             s.reg.forget_events();
         }
@@ -564,7 +604,9 @@ impl NetFd {
     }
 
     fn nudge_all(&self) {
-        self.primary.nudge();
+        if let Some(p) = self.primary.get() {
+            p.nudge();
+        }
         if let Some(s) = self.secondary.get() {
             s.reg.nudge();
         }
