@@ -61,6 +61,41 @@ fn full_duplex_from_two_coroutines_does_not_deadlock() {
 }
 
 #[test]
+fn first_parks_of_a_reader_and_a_writer_on_a_fresh_conn_both_wake() {
+    // A conn joins the netpoller when a call first parks on it (fd.rs, `NetFd::new`).
+    // Here a reader and a writer on a conn nobody has parked on yet both park at once,
+    // 200 times over: one registers the conn (under a lock, so a racing second call
+    // cannot add it to epoll twice), the other gets the second registration, and each
+    // must still be woken by the edge that arrives after it registered.
+    for round in 0..200u32 {
+        let (c, s) = pair(); // made in this thread: neither end is registered yet
+                             // Fill the server's send buffer without parking (the socket is non-blocking),
+                             // so the writer below parks on its first try, as the reader does.
+        let mut queued = 0;
+        let chunk = [0u8; 65536];
+        loop {
+            match socket2::SockRef::from(&s).send(&chunk) {
+                Ok(n) => queued += n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(e) => panic!("fill: {e}"),
+            }
+        }
+        let writer = s.clone();
+        let w = gonet::go!(move || writer.write(&[9]));
+        let r = gonet::go!(move || {
+            let mut b = [0u8; 1];
+            s.read_full(&mut b).map(|()| b[0])
+        });
+        let mut got = vec![0u8; queued + 1];
+        c.read_full(&mut got).unwrap();
+        assert_eq!(got[queued], 9, "round {round}: the parked write's byte");
+        c.write(&[7]).unwrap();
+        assert_eq!(w.join().unwrap().unwrap(), 1, "round {round}");
+        assert_eq!(r.join().unwrap().unwrap(), 7, "round {round}");
+    }
+}
+
+#[test]
 fn close_from_another_coroutine_wakes_a_parked_read_with_gos_error() {
     let (c, _s) = pair();
     let reader = c.clone();
