@@ -115,11 +115,12 @@ pub fn set_max_procs(n: usize) -> usize {
 
 /// Sets whether may's worker threads are pinned, worker *i* to CPU core *i*, and returns
 /// the previous setting. gonet's default is `false`: the kernel moves workers between
-/// cores as load changes, as it does Go's threads. Pinning can help on a machine
-/// dedicated to one server, with nothing else runnable; elsewhere it leaves a worker
-/// stuck behind whatever else runs on its core (bench/PROFILE.md measures it: 1.6x
-/// the echo round trips at 5,000 connections with pinning off). Like [`set_max_procs`], it must be called before may's scheduler
-/// starts.
+/// cores as load changes, as it does Go's threads. Pinning can help on a machine given
+/// over to one server, with nothing else runnable (a burst of thousands of connects was
+/// steadier pinned in bench/PROFILE.md); elsewhere it leaves a worker stuck behind
+/// whatever else runs on its core (the same page: echo at 5,000 connections served 1.6x
+/// the round trips unpinned). Like [`set_max_procs`], it must be called before may's
+/// scheduler starts.
 ///
 /// Go: none; Go never pins its threads (`taskset` or cgroups confine the whole process).
 ///
