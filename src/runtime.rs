@@ -61,6 +61,9 @@ pub(crate) fn init() {
         }
         match parse_gomaxprocs(&value.to_string_lossy()) {
             Some(n) => {
+                if n > MAX_PROCS {
+                    log::warn!("GOMAXPROCS={n} is more than gonet runs; using {MAX_PROCS} workers");
+                }
                 config.set_workers(n.min(MAX_PROCS));
             }
             None => log::warn!(

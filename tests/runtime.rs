@@ -159,15 +159,17 @@ fn gomaxprocs_that_go_would_ignore_is_ignored_with_a_warning() {
 #[test]
 fn worker_count_is_capped() {
     if child_scenario().is_some() {
+        let _ = env_logger::builder().is_test(false).try_init();
         let from_env = gonet::runtime::set_max_procs(0);
         gonet::runtime::set_max_procs(usize::MAX);
         let from_call = gonet::runtime::set_max_procs(0);
         println!("env={from_env} call={from_call}");
         return;
     }
-    let (out, _) = run_child("worker_count_is_capped", "huge", &[("GOMAXPROCS", "5000")]);
+    let (out, err) = run_child("worker_count_is_capped", "huge", &[("GOMAXPROCS", "5000")]);
     let cap = gonet::runtime::MAX_PROCS.to_string();
     assert_eq!(field(&out, "env"), cap, "{out}");
+    assert!(err.contains("more than gonet runs"), "no warning in {err}");
     assert_eq!(field(&out, "call"), cap, "{out}");
 }
 
