@@ -36,6 +36,8 @@ struct Server {
     ln: Arc<gonet::Listener>,
     /// The most connections open at once.
     peak: Arc<AtomicUsize>,
+    /// Connections open now (their handlers still running).
+    open: Arc<AtomicUsize>,
 }
 
 impl Server {
@@ -47,7 +49,7 @@ impl Server {
         let ln = Arc::new(gonet::listen(network, addr).expect("listen"));
         let (open, peak) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
         let handler = Arc::new(handler);
-        let (l2, o2, p2) = (ln.clone(), open, peak.clone());
+        let (l2, o2, p2) = (ln.clone(), open.clone(), peak.clone());
         gonet::go!(move || {
             let mut n = 0usize;
             // Ends when the listener is closed (Server's drop).
@@ -69,7 +71,7 @@ impl Server {
                 }
             }
         });
-        Server { ln, peak }
+        Server { ln, peak, open }
     }
 
     /// A TCP server on 127.0.0.1, port chosen by the kernel.
@@ -86,6 +88,10 @@ impl Server {
 
     fn peak(&self) -> usize {
         self.peak.load(Ordering::SeqCst)
+    }
+
+    fn open(&self) -> usize {
+        self.open.load(Ordering::SeqCst)
     }
 }
 
@@ -513,6 +519,143 @@ fn http_reports_a_server_that_is_not_http() {
         "errors: {:?}",
         r.error_kinds
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// Ctrl-C: ending a run early, with its numbers
+// ---------------------------------------------------------------------------------------
+
+/// Runs `cfg` (a long run) on a thread, calls `Live::interrupt` once `ready` says the
+/// load is on, and returns the report and how long the run went on after the interrupt.
+fn interrupted_run(cfg: Config, ready: impl Fn(&Live) -> bool) -> (Report, Duration) {
+    engine::preflight(&cfg).unwrap_or_else(|e| panic!("preflight refused the run: {e}"));
+    let live = Arc::new(Live::new());
+    let l2 = live.clone();
+    let run = std::thread::spawn(move || engine::run(&cfg, l2));
+    assert!(
+        util::eventually(Duration::from_secs(20), || ready(&live)),
+        "the load never started"
+    );
+    assert!(live.interrupt(), "the first interrupt counts");
+    assert!(!live.interrupt(), "a second one changes nothing");
+    let at = Instant::now();
+    let report = run.join().expect("the run");
+    let after = at.elapsed();
+    eprintln!("{}", report.text());
+    (report, after)
+}
+
+#[test]
+fn interrupt_ends_an_echo_run_with_the_numbers_so_far() {
+    let _g = heavy();
+    let srv = Server::tcp(|c, _| util::echo(c));
+    let c = cfg(Mode::Echo, &srv.addr(), 200, Duration::from_secs(120));
+    let (report, after) = interrupted_run(c, |l| l.requests() >= 2_000);
+    // Requests in flight finish (64-byte echoes take microseconds here); none start.
+    assert!(
+        after < Duration::from_secs(3),
+        "the run went on for {after:?}"
+    );
+    assert!(report.interrupted.is_some());
+    assert!(
+        report.elapsed < Duration::from_secs(60),
+        "{:?}",
+        report.elapsed
+    );
+    assert!(report.requests >= 2_000, "{} requests", report.requests);
+    assert_eq!(report.errors, 0, "{:?}", report.error_kinds);
+    assert_eq!(report.ok_conns, 200);
+    assert!(
+        report.text().contains("interrupted after"),
+        "{}",
+        report.text()
+    );
+    assert_eq!(report.to_json()["interrupted"], true);
+}
+
+#[test]
+fn interrupt_stops_idle_holding_at_once_and_counts_the_conns_as_held() {
+    let _g = heavy();
+    let srv = Server::tcp(|c, _| util::echo(c));
+    let c = cfg(Mode::Idle, &srv.addr(), 300, Duration::from_secs(120));
+    // Each idle conn waits in a read whose deadline was the planned end, 2 minutes away.
+    let (report, after) = interrupted_run(c, |l| l.conns_up() == 300);
+    assert!(
+        after < Duration::from_secs(3),
+        "the run went on for {after:?}"
+    );
+    assert_eq!(report.ok_conns, 300, "{:?}", report.error_kinds);
+    assert_eq!(report.errors, 0, "{:?}", report.error_kinds);
+    // Closed on return, as at a planned end.
+    assert!(
+        util::eventually(Duration::from_secs(5), || srv.open() == 0),
+        "{} conns still open on the server",
+        srv.open()
+    );
+}
+
+#[test]
+fn interrupt_does_not_wait_for_a_slow_open_loop_turn() {
+    let _g = heavy();
+    let srv = Server::tcp(|c, _| util::echo(c));
+    // 20 conns at 2 req/s in all: each conn's next turn is up to 10 s away.
+    let c = Config {
+        rate: Some(2.0),
+        ..cfg(Mode::Echo, &srv.addr(), 20, Duration::from_secs(120))
+    };
+    let (report, after) = interrupted_run(c, |l| l.requests() >= 2);
+    assert!(
+        after < Duration::from_secs(2),
+        "the run went on for {after:?}"
+    );
+    assert_eq!(report.errors, 0, "{:?}", report.error_kinds);
+}
+
+#[test]
+fn binary_prints_the_summary_on_ctrl_c_and_exits_130() {
+    let _g = heavy();
+    let srv = Server::tcp(|c, _| util::echo(c));
+    let addr = srv.addr();
+    let mut child = Command::new(stress_bin())
+        .args(["echo", "--addr", &addr, "-c", "50", "-d", "120s", "--json"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the stress binary");
+    assert!(
+        util::eventually(Duration::from_secs(20), || srv.peak() == 50),
+        "the binary never connected"
+    );
+    let pid = i32::try_from(child.id()).expect("pid");
+    // SAFETY: kill(2) with a valid pid and signal has no memory effects.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    let mut status = None;
+    assert!(
+        util::eventually(Duration::from_secs(10), || {
+            status = child.try_wait().expect("wait");
+            status.is_some()
+        }),
+        "still running 10 s after Ctrl-C"
+    );
+    let status = status.expect("exited");
+    let out = child.wait_with_output().expect("output");
+    assert_eq!(
+        status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = last_json(&out);
+    assert_eq!(v["interrupted"], true, "{v}");
+    assert!(
+        v["interrupted_after_s"].as_f64().is_some_and(|s| s < 60.0),
+        "{v}"
+    );
+    assert!(v["requests"].as_u64().is_some_and(|n| n > 0), "{v}");
+    assert_eq!(v["errors"], 0, "{v}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("interrupted"), "{stderr}");
 }
 
 // ---------------------------------------------------------------------------------------

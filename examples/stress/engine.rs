@@ -403,6 +403,8 @@ pub struct Live {
     requests: Striped,
     errors: Striped,
     started: AtomicBool,
+    /// When [`Live::interrupt`] was first called.
+    stop_at: std::sync::OnceLock<Instant>,
 }
 
 impl Default for Live {
@@ -420,7 +422,21 @@ impl Live {
             requests: Striped::new(),
             errors: Striped::new(),
             started: AtomicBool::new(false),
+            stop_at: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Ends the run early (Ctrl-C): no request starts from now on, requests in flight
+    /// finish (each within `--timeout`), idle connections stop holding, and [`run`]
+    /// returns the report of what ran until now. Returns whether this call was the
+    /// first.
+    pub fn interrupt(&self) -> bool {
+        self.stop_at.set(Instant::now()).is_ok()
+    }
+
+    /// When the run was interrupted, if it was.
+    pub fn interrupted_at(&self) -> Option<Instant> {
+        self.stop_at.get().copied()
     }
 
     /// Connections open now.
@@ -595,6 +611,8 @@ pub struct Report {
     pub rate: Option<f64>,
     /// Bytes sent and received in payloads and requests.
     pub bytes: u64,
+    /// When the run was interrupted ([`Live::interrupt`]), counted from its start.
+    pub interrupted: Option<Duration>,
 }
 
 impl Report {
@@ -664,6 +682,8 @@ impl Report {
             "status": statuses,
             "non_2xx_3xx": self.non_2xx_3xx(),
             "all_connected_ms": self.all_connected.map(|d| d.as_secs_f64() * 1e3),
+            "interrupted": self.interrupted.is_some(),
+            "interrupted_after_s": self.interrupted.map(|d| d.as_secs_f64()),
         })
     }
 
@@ -690,6 +710,13 @@ impl Report {
             self.ok_conns,
             self.elapsed.as_secs_f64()
         );
+        if let Some(at) = self.interrupted {
+            let _ = writeln!(
+                s,
+                "  interrupted after {:.2}s: the numbers cover the run until then",
+                at.as_secs_f64()
+            );
+        }
         let what = match self.mode {
             Mode::Idle => format!(
                 "held for the whole run: {} of {}",
@@ -757,10 +784,13 @@ struct Shared {
     dial_addr: String,
     network: &'static str,
     start: Instant,
-    /// The end of the load: no request starts after it.
-    end: Instant,
-    /// The hard cap: no operation outlives it.
-    hard_end: Instant,
+    /// The end of the load as planned; [`Shared::end`] is the one that counts.
+    planned_end: Instant,
+    /// The hard cap as planned; [`Shared::hard_end`] is the one that counts.
+    planned_hard_end: Instant,
+    /// Idle: the connections being held, so an interrupt can stop their waits at once
+    /// (it sets their read deadline to now).
+    holding: std::sync::Mutex<Vec<gonet::Conn>>,
     live: Arc<Live>,
     shards: Arc<Shards>,
     /// Burst: opened once every coroutine waits, so they all dial at once.
@@ -773,6 +803,52 @@ struct Shared {
     closed: Gate,
     /// The http request bytes.
     request: Vec<u8>,
+}
+
+impl Shared {
+    /// The end of the load: no request starts after it. An interrupt brings it forward.
+    fn end(&self) -> Instant {
+        match self.live.interrupted_at() {
+            Some(at) => at.min(self.planned_end),
+            None => self.planned_end,
+        }
+    }
+
+    /// The hard cap: no operation outlives it. After an interrupt, the requests in
+    /// flight get `--timeout` to finish, no more.
+    fn hard_end(&self) -> Instant {
+        match self.live.interrupted_at() {
+            Some(at) => (at + self.cfg.timeout).min(self.planned_hard_end),
+            None => self.planned_hard_end,
+        }
+    }
+
+    /// Idle: waits until the end of the run on `c`. Returns how the wait ended: a
+    /// timeout at the end means the server kept the connection.
+    fn hold(&self, c: &gonet::Conn) -> io::Result<usize> {
+        // Listed first, then the deadline read: an interrupt either finds `c` in the
+        // list, or happened before and `end()` is already past.
+        self.holding
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(c.clone());
+        c.set_read_deadline(Some(self.end()))?;
+        let mut one = [0u8; 1];
+        c.read(&mut one)
+    }
+
+    /// After an interrupt: wakes the idle connections' waits now.
+    fn cut_short(&self) {
+        let now = Some(Instant::now());
+        for c in self
+            .holding
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+        {
+            let _ = c.set_read_deadline(now);
+        }
+    }
 }
 
 /// What a worker sends back.
@@ -891,8 +967,9 @@ pub fn run(cfg: &Config, live: Arc<Live>) -> Report {
         dial_addr,
         network: cfg.network(),
         start,
-        end,
-        hard_end,
+        planned_end: end,
+        planned_hard_end: hard_end,
+        holding: std::sync::Mutex::new(Vec::new()),
         live: live.clone(),
         shards: Arc::new(Shards::new()),
         release: Gate::new(),
@@ -920,7 +997,7 @@ pub fn run(cfg: &Config, live: Arc<Live>) -> Report {
                     (Mode::Burst, Some(held)) => {
                         // Burst holds every connection until all results are in.
                         let _ = tx.send(out);
-                        shared.hold.wait(shared.hard_end);
+                        shared.hold.wait(shared.hard_end());
                         close(&shared, held.conn);
                         shared.closed.arrive();
                     }
@@ -963,15 +1040,27 @@ pub fn run(cfg: &Config, live: Arc<Live>) -> Report {
         all_connected: None,
         rate: cfg.rate,
         bytes: 0,
+        interrupted: None,
     };
     let mut received = 0usize;
     let mut latest_connect: Option<Duration> = None;
-    let give_up = hard_end + Duration::from_secs(1);
+    // The workers' hard cap, plus a second for their results to arrive.
+    let give_up = || shared.hard_end() + Duration::from_secs(1);
+    let mut cut_short = false;
     while received < spawned {
-        let left = give_up.saturating_duration_since(Instant::now());
-        let out = match rx.recv_timeout(left) {
+        if !cut_short && live.interrupted_at().is_some() {
+            cut_short = true;
+            shared.cut_short();
+        }
+        let left = give_up().saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        // In slices, to notice an interrupt.
+        let out = match rx.recv_timeout(left.min(Duration::from_millis(100))) {
             Ok(out) => out,
-            Err(_) => break,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
         };
         received += 1;
         report.ok_conns += usize::from(out.ok);
@@ -995,11 +1084,20 @@ pub fn run(cfg: &Config, live: Arc<Live>) -> Report {
         );
     }
     report.elapsed = start.elapsed();
+    report.interrupted = live
+        .interrupted_at()
+        .map(|at| at.saturating_duration_since(start));
     shared.hold.open();
     if cfg.mode == Mode::Burst {
         // Return with the burst's sockets closed, as the other modes do.
-        shared.closed.wait_for_waiters(report.ok_conns, give_up);
+        shared.closed.wait_for_waiters(report.ok_conns, give_up());
     }
+    // The idle workers closed theirs; these clones only kept the numbers.
+    shared
+        .holding
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clear();
     if cfg.mode == Mode::Burst {
         report.all_connected = latest_connect.filter(|_| report.ok_conns == report.conns);
         // Burst's run time is the time to all connected, not the holding after it.
@@ -1030,7 +1128,7 @@ struct Held {
 fn dial(sh: &Shared, id: usize, out: &mut Outcome) -> Option<gonet::Conn> {
     let dialer = gonet::Dialer {
         timeout: Some(sh.cfg.timeout),
-        deadline: Some(sh.hard_end),
+        deadline: Some(sh.hard_end()),
         ..Default::default()
     };
     let r = dialer.dial(sh.network, &sh.dial_addr);
@@ -1049,12 +1147,13 @@ fn dial(sh: &Shared, id: usize, out: &mut Outcome) -> Option<gonet::Conn> {
 
 fn close(sh: &Shared, conn: gonet::Conn) {
     sh.live.conns_up.fetch_sub(1, Ordering::Relaxed);
-    drop(conn);
+    // Closed now, not at the last drop: idle mode keeps a clone in `holding`.
+    let _ = conn.close();
 }
 
 /// The deadline for one operation started now.
 fn op_deadline(sh: &Shared) -> Instant {
-    (Instant::now() + sh.cfg.timeout).min(sh.hard_end)
+    (Instant::now() + sh.cfg.timeout).min(sh.hard_end())
 }
 
 /// Go's `io.ReadFull`: "EOF" when the stream ends before any byte, "unexpected EOF"
@@ -1129,22 +1228,27 @@ impl Pacer {
 
     /// Waits until the next request is due (open loop) and returns the time latency is
     /// measured from; `None` when the run ends first.
-    fn wait_turn(&mut self, end: Instant) -> Option<Instant> {
+    fn wait_turn(&mut self, sh: &Shared) -> Option<Instant> {
         match (self.interval, self.next) {
             (Some(iv), Some(due)) => {
-                if due >= end {
-                    return None;
-                }
-                let now = Instant::now();
-                if due > now {
-                    gonet::time::sleep(due - now);
+                // In slices: at a low rate a turn can be seconds away, and an interrupt
+                // that brings the end forward must not wait for it.
+                loop {
+                    if due >= sh.end() {
+                        return None;
+                    }
+                    let now = Instant::now();
+                    if due <= now {
+                        break;
+                    }
+                    gonet::time::sleep((due - now).min(Duration::from_millis(100)));
                 }
                 self.next = Some(due + iv);
                 Some(due)
             }
             _ => {
                 let now = Instant::now();
-                (now < end).then_some(now)
+                (now < sh.end()).then_some(now)
             }
         }
     }
@@ -1185,18 +1289,18 @@ fn echo_worker(sh: &Shared, id: usize) -> (Outcome, Option<Held>) {
     let mut seq = 0u64;
     // Bounded: every pass either completes or fails one request (each with a deadline),
     // or backs off; none starts after `end`.
-    while Instant::now() < sh.end {
+    while Instant::now() < sh.end() {
         let c = match conn.take() {
             Some(c) => c,
             None => match dial(sh, id, &mut out) {
                 Some(c) => c,
                 None => {
-                    backoff.pause(sh.end);
+                    backoff.pause(sh.end());
                     continue;
                 }
             },
         };
-        let Some(t0) = pacer.wait_turn(sh.end) else {
+        let Some(t0) = pacer.wait_turn(sh) else {
             conn = Some(c);
             break;
         };
@@ -1218,7 +1322,7 @@ fn echo_worker(sh: &Shared, id: usize) -> (Outcome, Option<Held>) {
             Err(Fail(kind)) => {
                 out.error(&sh.live, id, kind);
                 close(sh, c);
-                backoff.pause(sh.end);
+                backoff.pause(sh.end());
             }
         }
     }
@@ -1243,18 +1347,12 @@ fn idle_worker(sh: &Shared, id: usize) -> (Outcome, Option<Held>) {
     rec.flush();
     // Hold until the end: a read that times out at `end` means the server kept the
     // connection; end of stream or an error means it dropped it.
-    let held = c
-        .set_read_deadline(Some(sh.end))
-        .map_err(|e| Fail::io("set deadline", &e))
-        .and_then(|()| {
-            let mut one = [0u8; 1];
-            match c.read(&mut one) {
-                Err(e) if gonet::is_timeout(&e) => Ok(()),
-                Err(e) => Err(Fail::io("read", &e)),
-                Ok(0) => Err(Fail::msg("read: EOF")),
-                Ok(_) => Err(Fail::msg("idle: unexpected data from server")),
-            }
-        });
+    let held = match sh.hold(&c) {
+        Err(e) if gonet::is_timeout(&e) => Ok(()),
+        Err(e) => Err(Fail::io("read", &e)),
+        Ok(0) => Err(Fail::msg("read: EOF")),
+        Ok(_) => Err(Fail::msg("idle: unexpected data from server")),
+    };
     match held {
         Ok(()) => {
             out.ok = true;
@@ -1294,7 +1392,7 @@ fn shared_release(sh: &Shared) -> Instant {
 
 fn burst_worker(sh: &Shared, id: usize) -> (Outcome, Option<Held>) {
     let mut out = Outcome::default();
-    if !sh.release.wait(sh.hard_end) {
+    if !sh.release.wait(sh.hard_end()) {
         out.error(
             &sh.live,
             id,
@@ -1326,7 +1424,7 @@ fn http_worker(sh: &Shared, id: usize) -> (Outcome, Option<Held>) {
     let mut backoff = Backoff::new();
     let mut reader = HttpReader::new();
     let mut conn: Option<gonet::Conn> = None;
-    while Instant::now() < sh.end {
+    while Instant::now() < sh.end() {
         let c = match conn.take() {
             Some(c) => c,
             None => match dial(sh, id, &mut out) {
@@ -1335,12 +1433,12 @@ fn http_worker(sh: &Shared, id: usize) -> (Outcome, Option<Held>) {
                     c
                 }
                 None => {
-                    backoff.pause(sh.end);
+                    backoff.pause(sh.end());
                     continue;
                 }
             },
         };
-        let Some(t0) = pacer.wait_turn(sh.end) else {
+        let Some(t0) = pacer.wait_turn(sh) else {
             conn = Some(c);
             break;
         };
@@ -1366,7 +1464,7 @@ fn http_worker(sh: &Shared, id: usize) -> (Outcome, Option<Held>) {
             Err(Fail(kind)) => {
                 out.error(&sh.live, id, kind);
                 close(sh, c);
-                backoff.pause(sh.end);
+                backoff.pause(sh.end());
             }
         }
     }

@@ -40,8 +40,13 @@ Examples:
   # keep-alive GETs with 256 connections, machine-readable result on stdout
   stress http --addr 127.0.0.1:8080 --path /hello -c 256 -d 30s --json
 
+Ctrl-C (or SIGTERM) ends the run early: no new request starts, the ones in flight
+finish (each within --timeout), and the summary covers the run until then. A second
+Ctrl-C quits at once, without a summary.
+
 Exit status: 0 when every connection did its job with no error, 1 when there were
-errors or failed connections, 2 for a bad command line or a run the limits cannot hold.";
+errors or failed connections, 2 for a bad command line or a run the limits cannot hold,
+130 when the run was interrupted (after printing its summary).";
 
 /// Stress a server with thousands of connections, one coroutine each (gonet on may).
 ///
@@ -150,6 +155,7 @@ fn main() -> ExitCode {
     }
 
     let live = Arc::new(Live::new());
+    watch_interrupts(live.clone());
     let show_progress = !args.json && std::io::stderr().is_terminal();
     let progress = show_progress.then(|| spawn_progress(&cfg, live.clone()));
 
@@ -164,11 +170,37 @@ fn main() -> ExitCode {
     } else {
         print!("{}", report.text());
     }
-    if report.is_clean() {
+    if report.interrupted.is_some() {
+        ExitCode::from(130) // 128 + SIGINT, as shells report an interrupted command
+    } else if report.is_clean() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     }
+}
+
+/// Ctrl-C or SIGTERM: the first ends the run early (with a summary), the second quits.
+fn watch_interrupts(live: Arc<Live>) {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let mut signals = match signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) {
+        Ok(s) => s,
+        Err(e) => {
+            // The run still works; it just cannot be cut short with a summary.
+            eprintln!("stress: cannot watch for Ctrl-C: {e}");
+            return;
+        }
+    };
+    std::thread::spawn(move || {
+        for _ in signals.forever() {
+            if live.interrupt() {
+                eprintln!(
+                    "\nstress: interrupted; finishing the requests in flight (Ctrl-C again quits now)"
+                );
+            } else {
+                std::process::exit(130);
+            }
+        }
+    });
 }
 
 /// Starts the progress line on its own thread; it ends (and clears itself) when the
