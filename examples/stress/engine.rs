@@ -10,7 +10,9 @@
 //! connection, each dialing through [`gonet::Dialer`] and running its mode's loop until
 //! the end of `--duration`. Every dial and every request carries a deadline (at most
 //! `--timeout`, and never past the hard cap `duration + timeout`), so a run always stops
-//! by itself, whatever the server does.
+//! by itself, whatever the server does. [`Live::interrupt`] (Ctrl-C, in `main.rs`)
+//! brings the end forward: no request starts after it, and idle connections stop
+//! holding at once.
 //!
 //! # Statistics without a global lock
 //! - Live counters (connections up, requests, errors) are striped atomics, one cache line
