@@ -893,6 +893,13 @@ impl<T> Receiver<T> {
     }
 }
 
+impl<T> Sender<T> {
+    /// Whether `self` and `other` send on the same channel.
+    pub(crate) fn same_channel(&self, other: &Sender<T>) -> bool {
+        Arc::ptr_eq(&self.chan, &other.chan)
+    }
+}
+
 impl<T> Clone for Sender<T> {
     fn clone(&self) -> Self {
         self.chan.senders.fetch_add(1, Ordering::Relaxed);

@@ -71,11 +71,13 @@ pub use crate::sockopt::DEFAULT_KEEP_ALIVE;
 pub use crate::tcpsock::{TcpConn, TcpListener};
 pub use crate::unixsock::{UnixConn, UnixListener};
 
-// --- Go's concurrency vocabulary (runtime/chan.go, select, sync, time, runtime)
+// --- Go's concurrency vocabulary (runtime/chan.go, select, sync, time, runtime,
+// os/signal)
 mod chan;
 mod select;
 pub use crate::chan::*;
 pub mod runtime;
+pub mod signal;
 pub mod sync;
 pub mod time;
 
