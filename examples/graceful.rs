@@ -14,14 +14,13 @@
 //!  4. exits 0.
 //!
 //! The accept loop, the back-off on temporary accept errors (EMFILE...) and the shutdown
-//! are `gonet::Server`'s; the signals come through `signal-hook` on a plain thread.
+//! are `gonet::Server`'s; the signals come on a channel, from `gonet::signal`.
 
 use std::process::ExitCode;
 use std::time::Duration;
 
 use gonet as net;
-use signal_hook::consts::{SIGINT, SIGTERM};
-use signal_hook::iterator::Signals;
+use net::signal::{self, Signal};
 
 // func handle(conn net.Conn)
 fn handle(conn: net::Conn) {
@@ -56,15 +55,17 @@ fn main() -> ExitCode {
     };
     eprintln!("graceful: listening on {}", ln.addr());
 
+    // sigs := make(chan os.Signal, 1)
     // signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-    let mut signals = match Signals::new([SIGINT, SIGTERM]) {
-        Ok(s) => s,
-        Err(e) => return fail(e.to_string()),
-    };
+    let (tx, sigs) = net::chan::<Signal>(1);
+    if let Err(e) = signal::notify(&tx, &[Signal::INTERRUPT, Signal::TERM]) {
+        return fail(e.to_string());
+    }
     let server = net::Server::new().on_shutdown(|| eprintln!("graceful: shutting down"));
     let s = server.clone();
-    let stopper = std::thread::spawn(move || {
-        signals.forever().next()?;
+    // go func() { <-sigs; srv.Shutdown(ctx) }()
+    let stopper = net::go!(move || {
+        sigs.recv()?;
         Some(s.shutdown(grace))
     });
 

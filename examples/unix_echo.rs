@@ -13,15 +13,14 @@
 //! killed server is not removed at start: listening fails, in Go's words, with
 //! `listen unix /tmp/gonet-echo.sock: bind: address already in use` (exit status 1).
 //!
-//! The signals are waited for on a plain OS thread (signal-hook), Go's
-//! `signal.Notify` goroutine: blocking is fine there, it is not a may worker.
+//! The signals come on a channel from `gonet::signal`, and a coroutine waits for them, as
+//! Go's `signal.Notify` goroutine does.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use gonet as net;
-use signal_hook::consts::{SIGINT, SIGTERM};
-use signal_hook::iterator::Signals;
+use net::signal::{self, Signal};
 
 // func handle(conn net.Conn) {
 fn handle(conn: net::Conn) {
@@ -64,12 +63,13 @@ fn main() {
     eprintln!("unix_echo: listening on {}", ln.addr());
 
     // sigs := make(chan os.Signal, 1)
+    let (tx, sigs) = net::chan::<Signal>(1);
     // signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-    let mut sigs = Signals::new([SIGINT, SIGTERM]).unwrap_or_else(|e| fatal(e));
+    signal::notify(&tx, &[Signal::INTERRUPT, Signal::TERM]).unwrap_or_else(|e| fatal(e));
     // go func() { <-sigs; ln.Close() }()
     let closer = ln.clone();
-    let closing = std::thread::spawn(move || {
-        if sigs.forever().next().is_some() {
+    let closing = net::go!(move || {
+        if sigs.recv().is_some() {
             eprintln!("unix_echo: shutting down");
             // Wakes the accept below; the listener removes the socket file.
             let _ = closer.close();
