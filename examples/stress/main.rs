@@ -181,17 +181,16 @@ fn main() -> ExitCode {
 
 /// Ctrl-C or SIGTERM: the first ends the run early (with a summary), the second quits.
 fn watch_interrupts(live: Arc<Live>) {
-    use signal_hook::consts::{SIGINT, SIGTERM};
-    let mut signals = match signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) {
-        Ok(s) => s,
-        Err(e) => {
-            // The run still works; it just cannot be cut short with a summary.
-            eprintln!("stress: cannot watch for Ctrl-C: {e}");
-            return;
-        }
-    };
+    use gonet::signal::{self, Signal};
+    let (tx, sigs) = gonet::chan::<Signal>(2);
+    if let Err(e) = signal::notify(&tx, &[Signal::INTERRUPT, Signal::TERM]) {
+        // The run still works; it just cannot be cut short with a summary.
+        eprintln!("stress: cannot watch for Ctrl-C: {e}");
+        return;
+    }
+    // A plain thread: it only waits, and the run's coroutines keep every worker.
     std::thread::spawn(move || {
-        for _ in signals.forever() {
+        for _ in &sigs {
             if live.interrupt() {
                 eprintln!(
                     "\nstress: interrupted; finishing the requests in flight (Ctrl-C again quits now)"
