@@ -446,9 +446,8 @@ fn release_unwanted(reg: &mut Registry) {
 ///
 /// ```
 /// use gonet::signal::{self, Signal};
-/// signal::ignore(&[Signal::HUP]).unwrap();
+/// signal::ignore(&[Signal::HUP]).unwrap(); // keep running when the terminal goes away
 /// signal::raise(Signal::HUP).unwrap(); // would end the process otherwise
-/// signal::reset(&[Signal::HUP]).unwrap();
 /// ```
 pub fn ignore(signals: &[Signal]) -> io::Result<()> {
     check(signals)?;

@@ -134,18 +134,46 @@ fn signals_that_cannot_be_caught_or_do_not_exist_are_refused_and_change_nothing(
 }
 
 #[test]
-fn ignore_then_reset() {
+fn ignore_keeps_a_signal_from_ending_the_process() {
     let _g = serial();
     let (tx, rx) = gonet::chan::<Signal>(1);
     signal::notify(&tx, &[Signal::HUP]).unwrap();
     signal::ignore(&[Signal::HUP]).unwrap();
     assert_eq!(disposition(Signal::HUP), libc::SIG_IGN);
-    // SIGHUP would end the process by default; ignored, and no channel gets it.
+    // SIGHUP ends a process by default; ignored, it does nothing and no channel gets it.
+    // No reset right after: a SIGHUP raised while some thread briefly blocked all
+    // signals (glibc does, while it creates a thread) stays pending for that moment,
+    // and would end the process if HUP were back to its default by then.
     signal::raise(Signal::HUP).unwrap();
-    signal::reset(&[Signal::HUP]).unwrap();
-    assert_eq!(disposition(Signal::HUP), libc::SIG_DFL);
-    assert!(rx.try_recv().is_err());
     signal::stop(&tx);
+    assert_eq!(
+        disposition(Signal::HUP),
+        libc::SIG_IGN,
+        "stop leaves it ignored"
+    );
+    assert!(rx.try_recv().is_err());
+}
+
+#[test]
+fn reset_undoes_notify_and_ignore() {
+    let _g = serial();
+    let (tx, rx) = gonet::chan::<Signal>(1);
+    let urg = Signal::from_raw(libc::SIGURG); // ignored by default: safe to raise
+    signal::notify(&tx, &[urg]).unwrap();
+    assert_ne!(disposition(urg), libc::SIG_DFL);
+    signal::reset(&[urg]).unwrap();
+    assert_eq!(disposition(urg), libc::SIG_DFL);
+    signal::raise(urg).unwrap();
+    signal::ignore(&[urg]).unwrap();
+    assert_eq!(disposition(urg), libc::SIG_IGN);
+    signal::reset(&[urg]).unwrap();
+    assert_eq!(disposition(urg), libc::SIG_DFL);
+    // The channel no longer listens: a later notify for another signal does not bring
+    // URG back.
+    signal::notify(&tx, &[Signal::WINCH]).unwrap();
+    assert_eq!(disposition(urg), libc::SIG_DFL);
+    signal::stop(&tx);
+    assert!(rx.try_recv().is_err(), "URG came after reset");
 }
 
 #[test]
