@@ -450,17 +450,7 @@ fn release_unwanted(reg: &mut Registry) {
 /// signal::raise(Signal::HUP).unwrap(); // would end the process otherwise
 /// ```
 pub fn ignore(signals: &[Signal]) -> io::Result<()> {
-    check(signals)?;
-    let mask = mask_of(signals);
-    start_relay()?;
-    let mut reg = registry();
-    for s in reg.subscribers.iter_mut() {
-        s.wanted &= !mask;
-    }
-    for sig in each(mask) {
-        set_disposition(&mut reg, sig, Disposition::Ignore)?;
-    }
-    Ok(())
+    take_away(signals, Disposition::Ignore)
 }
 
 /// Undoes [`notify`] and [`ignore`] for `signals` (all if empty): no channel gets them,
@@ -477,6 +467,12 @@ pub fn ignore(signals: &[Signal]) -> io::Result<()> {
 /// assert!(rx.try_recv().is_err());
 /// ```
 pub fn reset(signals: &[Signal]) -> io::Result<()> {
+    take_away(signals, Disposition::Original)
+}
+
+/// [`ignore`] and [`reset`]: no channel gets `signals` any more, and the process does
+/// `action` with them.
+fn take_away(signals: &[Signal], action: Disposition) -> io::Result<()> {
     check(signals)?;
     let mask = mask_of(signals);
     let mut reg = registry();
@@ -484,7 +480,7 @@ pub fn reset(signals: &[Signal]) -> io::Result<()> {
         s.wanted &= !mask;
     }
     for sig in each(mask) {
-        set_disposition(&mut reg, sig, Disposition::Original)?;
+        set_disposition(&mut reg, sig, action)?;
     }
     Ok(())
 }
