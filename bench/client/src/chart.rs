@@ -40,7 +40,8 @@ pub fn run(input: &str, output: &str) -> io::Result<()> {
         let Ok(value) = f[2].trim().parse::<f64>() else {
             continue;
         };
-        if !(value > 0.0) {
+        // Zero, negative or NaN: nothing to draw on a ratio chart.
+        if value.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
             continue;
         }
         let server = f[1].trim().to_string();
