@@ -84,6 +84,7 @@ const METRICS: &[Metric] = &[
     m("burst", "all_served_ms", "burst of 8,000 dials: time until all served", "ms", false, VS_GO, true),
     m("burst", "dial_p99_ms", "burst: p99 dial time", "ms", false, &[], false),
     m("burst", "served_p99_ms", "burst: p99 time to first echo", "ms", false, &[], false),
+    m("burst", "dials_issued_ms", "burst: time the client took to issue the 8,000 dials", "ms", false, &[], false),
     m("burst", "overflows", "burst: TcpExtListenOverflows during the burst", "", false, &[], false),
     m("burst", "overflow_rounds", "burst: rounds with any listen overflow", "", false, &[], false),
     m("burst", "unserved", "burst: connections not served in 30 s", "", false, &[], false),
