@@ -599,9 +599,37 @@ pub(crate) fn unclosed_chan<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
     (Sender { chan: c.clone() }, Receiver { chan: c })
 }
 
-/// A channel that never delivers anything and is never closed (Go: receiving from a nil
-/// channel blocks forever). Used by `time::tick` for a zero period.
-pub(crate) fn never<T>() -> Receiver<T> {
+/// A receiver that never delivers anything and is never closed: Go's nil channel, for
+/// receiving. A `select!` arm on it is never chosen, which is how Go code switches an arm
+/// off (`ch = nil`) once its channel is closed. A plain `recv()` on it parks forever.
+/// (`time::tick` returns one for a zero period.)
+///
+/// Go: a nil `<-chan T` (`var ch <-chan T`, or `ch = nil`).
+///
+/// ```
+/// // Merge two channels until both are closed, switching each arm off when its
+/// // channel closes: Go's `a = nil`.
+/// let (a_tx, mut a) = gonet::chan::<i32>(2);
+/// let (b_tx, mut b) = gonet::chan::<i32>(2);
+/// a_tx.send(1).unwrap();
+/// b_tx.send(2).unwrap();
+/// drop((a_tx, b_tx)); // both closed, after their values
+/// let (mut open, mut sum) = (2, 0);
+/// while open > 0 {
+///     gonet::select! {
+///         recv(a) -> v => match v {
+///             Some(v) => sum += v,
+///             None => { a = gonet::never(); open -= 1; }
+///         },
+///         recv(b) -> v => match v {
+///             Some(v) => sum += v,
+///             None => { b = gonet::never(); open -= 1; }
+///         },
+///     }
+/// }
+/// assert_eq!(sum, 3);
+/// ```
+pub fn never<T>() -> Receiver<T> {
     unclosed_chan(0).1
 }
 

@@ -353,3 +353,55 @@ fn selecting_senders_meet_selecting_receivers() {
     expect_n(&done_rx, n, "selecting senders");
     assert_eq!(expect(&sum, "selecting receiver"), total * (total - 1) / 2);
 }
+
+#[test]
+fn a_never_channel_switches_an_arm_off_like_a_nil_channel() {
+    // Nothing on it is ever ready: default and timeout arms run instead.
+    let off = gonet::never::<i32>();
+    let got = select! {
+        recv(off) -> v => Some(v),
+        default => None,
+    };
+    assert_eq!(got, None);
+    assert!(
+        matches!(off.try_recv(), Err(gonet::TryRecvError::Empty)),
+        "never closed"
+    );
+    let fired = select! {
+        recv(off) -> _ => false,
+        recv(time::after(Duration::from_millis(5))) -> _ => true,
+    };
+    assert!(fired);
+
+    // Go's merge loop: set a closed channel to nil so its arm stops firing. Two producer
+    // coroutines send 100 values each, at their own pace, then close.
+    let (a_tx, mut a) = chan::<u64>(0);
+    let (b_tx, mut b) = chan::<u64>(0);
+    for (tx, base) in [(a_tx, 0u64), (b_tx, 1000)] {
+        gonet::go!(move || {
+            for i in 0..100 {
+                tx.send(base + i).unwrap();
+            }
+        });
+    }
+    let merged = gonet::go!(move || {
+        let (mut open, mut got) = (2, Vec::new());
+        while open > 0 {
+            select! {
+                recv(a) -> v => match v {
+                    Some(v) => got.push(v),
+                    None => { a = gonet::never(); open -= 1; }
+                },
+                recv(b) -> v => match v {
+                    Some(v) => got.push(v),
+                    None => { b = gonet::never(); open -= 1; }
+                },
+            }
+        }
+        got
+    });
+    let mut got = merged.join().unwrap();
+    got.sort_unstable();
+    let want: Vec<u64> = (0..100).chain(1000..1100).collect();
+    assert_eq!(got, want, "every value once, and the loop ended");
+}
