@@ -788,7 +788,7 @@ fn ip_addr(address: &str) -> Result<TcpAddr, BoxError> {
     let (ip, zone) = match parse_ip_zone(address) {
         Some(ipz) => ipz,
         None => {
-            let ips = crate::lookup::lookup_ip(address, None)?;
+            let ips = crate::lookup::lookup_ip_until(address, None)?;
             let ip = ips.iter().copied().find(is_ipv4).or(ips.first().copied());
             (
                 ip.unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)),

@@ -266,7 +266,7 @@ pub(crate) fn internet_addr_list(
     }
     let mut ips: Vec<(IpAddr, String)> = match parse_ip_zone(&host) {
         Some(ipz) => vec![ipz],
-        None => crate::lookup::lookup_ip(&host, deadline)?
+        None => crate::lookup::lookup_ip_until(&host, deadline)?
             .into_iter()
             .map(|ip| (ip, String::new()))
             .collect(),

@@ -65,6 +65,7 @@ pub use crate::error::{
 pub use crate::ipsock::{join_host_port, split_host_port};
 #[doc(hidden)]
 pub use crate::lookup::{__resolver_threads, __set_resolver_hook};
+pub use crate::lookup::{lookup_host, lookup_ip, lookup_port};
 pub use crate::net::{Addr, Conn, Incoming, Listener, TcpAddr, UnixAddr};
 pub use crate::sock::listener_backlog;
 pub use crate::sockopt::DEFAULT_KEEP_ALIVE;

@@ -19,7 +19,10 @@ use crate::error::DnsError;
 
 /// The IP addresses of `host`, in the order /etc/hosts or the resolver gives them; the
 /// wait for the resolver ends at `deadline`.
-pub(crate) fn lookup_ip(host: &str, deadline: Option<Instant>) -> Result<Vec<IpAddr>, DnsError> {
+pub(crate) fn lookup_ip_until(
+    host: &str,
+    deadline: Option<Instant>,
+) -> Result<Vec<IpAddr>, DnsError> {
     let hook = resolver_hook();
     if hook.is_none() {
         let from_file = lookup_static_host(host);
@@ -44,6 +47,95 @@ pub(crate) fn lookup_ip(host: &str, deadline: Option<Instant>) -> Result<Vec<IpA
         crate::cgo_unix::getaddrinfo(&name)
     };
     crate::cgo_unix::run(job, deadline).unwrap_or_else(|| Err(DnsError::timeout(host)))
+}
+
+/// The addresses of `host`, as text: an IP literal comes back as given, a name from
+/// /etc/hosts or the system resolver (off the worker threads: only the calling coroutine
+/// parks).
+///
+/// Go: `net.LookupHost(host)`. Errors are Go's: `lookup : no such host` for an empty
+/// name, `lookup 256.0.0.1: no such host` for one that cannot be a domain name; the error
+/// inside is a [`DnsError`] (`err.get_ref()` and `downcast_ref`).
+///
+/// ```
+/// assert_eq!(gonet::lookup_host("localhost").unwrap(), ["127.0.0.1"]);
+/// assert_eq!(gonet::lookup_host("fe80::1%lo").unwrap(), ["fe80::1%lo"]);
+/// let err = gonet::lookup_host("").unwrap_err();
+/// assert_eq!(err.to_string(), "lookup : no such host");
+/// ```
+pub fn lookup_host(host: &str) -> std::io::Result<Vec<String>> {
+    if crate::ipsock::parse_ip_zone(host).is_some() {
+        return Ok(vec![host.to_string()]);
+    }
+    Ok(lookup_ips(host)?.iter().map(IpAddr::to_string).collect())
+}
+
+/// The IP addresses of `host`: an IP literal (its zone dropped), or what /etc/hosts or the
+/// system resolver says, as [`lookup_host`] finds them.
+///
+/// Go: `net.LookupIP(host)`.
+///
+/// ```
+/// use std::net::{IpAddr, Ipv4Addr};
+/// let ips = gonet::lookup_ip("localhost").unwrap();
+/// assert_eq!(ips, [IpAddr::V4(Ipv4Addr::LOCALHOST)]);
+/// assert!(gonet::lookup_ip("256.0.0.1").is_err()); // not a name, not an address
+/// ```
+pub fn lookup_ip(host: &str) -> std::io::Result<Vec<IpAddr>> {
+    if let Some((ip, _zone)) = crate::ipsock::parse_ip_zone(host) {
+        return Ok(vec![ip]);
+    }
+    lookup_ips(host)
+}
+
+fn lookup_ips(host: &str) -> std::io::Result<Vec<IpAddr>> {
+    let r = if host.is_empty() {
+        Err(DnsError::not_found(host))
+    } else {
+        lookup_ip_until(host, None)
+    };
+    r.map_err(|e| {
+        let kind = if e.is_not_found {
+            std::io::ErrorKind::NotFound
+        } else if e.is_timeout {
+            std::io::ErrorKind::TimedOut
+        } else {
+            std::io::ErrorKind::Other
+        };
+        std::io::Error::new(kind, e)
+    })
+}
+
+/// The port of `service` on `network`: a number ("8080"), or a name from /etc/services
+/// (`"http"`, any case).
+///
+/// Go: `net.LookupPort(network, service)`, with Go's errors: `address tcp/nosuch:
+/// unknown port`, `address 99999: invalid port`, `address unix: unknown network` (a name
+/// needs "tcp", "udp" or their 4/6 forms; a number suits any network). The error inside
+/// is an [`AddrError`](crate::AddrError).
+///
+/// ```
+/// assert_eq!(gonet::lookup_port("tcp", "http").unwrap(), 80);
+/// assert_eq!(gonet::lookup_port("udp6", "domain").unwrap(), 53);
+/// assert_eq!(gonet::lookup_port("tcp", "8080").unwrap(), 8080);
+/// let err = gonet::lookup_port("tcp", "99999").unwrap_err();
+/// assert_eq!(err.to_string(), "address 99999: invalid port");
+/// ```
+pub fn lookup_port(network: &str, service: &str) -> std::io::Result<u16> {
+    use crate::error::AddrError;
+    let invalid = |e: AddrError| std::io::Error::new(std::io::ErrorKind::InvalidInput, e);
+    if crate::ipsock::parse_port(service).is_none() {
+        match network {
+            "tcp" | "tcp4" | "tcp6" | "udp" | "udp4" | "udp6" => {}
+            // Go 1.0's wildcard: looked up as "ip", which /etc/services never lists.
+            "" => {
+                let e = AddrError::new("unknown port", format!("ip/{service}"));
+                return Err(invalid(e));
+            }
+            _ => return Err(invalid(AddrError::new("unknown network", network))),
+        }
+    }
+    crate::ipsock::lookup_port(network, service).map_err(invalid)
 }
 
 /// A function the resolver threads call with each name before looking it up.

@@ -194,3 +194,74 @@ fn at_most_four_resolver_threads() {
     }
     assert_eq!(gonet::__resolver_threads(), 4);
 }
+
+#[test]
+fn lookup_host_ip_and_port_answer_as_go_does() {
+    let _g = setup(); // no resolver hook from another test while this runs
+                      // What Go 1.19 (Debian's golang-go) prints for the same calls on this machine; only
+                      // /etc/hosts names and strings that are no domain names, so no query leaves it.
+    let port = |n: &str, s: &str| match gonet::lookup_port(n, s) {
+        Ok(p) => p.to_string(),
+        Err(e) => e.to_string(),
+    };
+    for (network, service, want) in [
+        ("tcp", "http", "80"),
+        ("tcp4", "HTTP", "80"),
+        ("udp", "domain", "53"),
+        ("tcp", "nosuchsvc", "address tcp/nosuchsvc: unknown port"),
+        ("udp6", "nosuchsvc", "address udp/nosuchsvc: unknown port"),
+        ("", "http", "address ip/http: unknown port"),
+        ("ip", "http", "address ip: unknown network"),
+        ("unix", "http", "address unix: unknown network"),
+        ("tcp", "99999", "address 99999: invalid port"),
+        ("tcp", "-1", "address -1: invalid port"),
+        ("tcp", "8080", "8080"),
+        ("unix", "80", "80"),
+        ("tcp", "", "0"),
+    ] {
+        assert_eq!(
+            port(network, service),
+            want,
+            "LookupPort({network:?}, {service:?})"
+        );
+    }
+    let host = |h: &str| match gonet::lookup_host(h) {
+        Ok(v) => v.join(" "),
+        Err(e) => e.to_string(),
+    };
+    let ip = |h: &str| match gonet::lookup_ip(h) {
+        Ok(v) => v
+            .iter()
+            .map(|ip| ip.to_string())
+            .collect::<Vec<_>>()
+            .join(" "),
+        Err(e) => e.to_string(),
+    };
+    for (name, want_host, want_ip) in [
+        ("localhost", "127.0.0.1", "127.0.0.1"),
+        ("LOCALHOST", "127.0.0.1", "127.0.0.1"),
+        ("127.0.0.1", "127.0.0.1", "127.0.0.1"),
+        ("::1", "::1", "::1"),
+        ("fe80::1%lo", "fe80::1%lo", "fe80::1"),
+        ("", "lookup : no such host", "lookup : no such host"),
+        (
+            "256.0.0.1",
+            "lookup 256.0.0.1: no such host",
+            "lookup 256.0.0.1: no such host",
+        ),
+    ] {
+        assert_eq!(host(name), want_host, "LookupHost({name:?})");
+        assert_eq!(ip(name), want_ip, "LookupIP({name:?})");
+    }
+    // The errors carry Go's types, and say "not found" to std too.
+    let err = gonet::lookup_host("256.0.0.1").unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
+    let dns = err
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<gonet::DnsError>());
+    assert!(dns.is_some_and(|d| d.is_not_found), "{err:?}");
+    let err = gonet::lookup_port("tcp", "nosuchsvc").unwrap_err();
+    assert!(err
+        .get_ref()
+        .is_some_and(|e| e.downcast_ref::<gonet::AddrError>().is_some()));
+}
