@@ -274,6 +274,10 @@ impl NetFd {
                         self.park(dir)?;
                     }
                     Some(libc::EINTR) => {}
+                    // A close that raced with the call: its shutdown makes the call fail
+                    // (accept4 with EINVAL, a read with ENOTCONN...), and Go reports that
+                    // as the close, not as the errno.
+                    _ if self.closed.load(Ordering::SeqCst) => return Err(Fail::Closed),
                     _ => return Err(Fail::Sys(syscall_name(dir), e)),
                 },
             }
