@@ -65,8 +65,6 @@ struct Reg {
 
 impl Reg {
     fn new(fd: RawFd) -> io::Result<Reg> {
-        // The first registration may start may's scheduler: gonet's defaults first.
-        crate::runtime::init();
         Ok(Reg {
             io: CoIo::new(RawSock(fd)).map_err(io::Error::from)?,
             busy: AtomicBool::new(false),
@@ -169,6 +167,8 @@ impl NetFd {
     /// threads (which wait in poll(2)) is never registered. No readiness is lost: epoll
     /// reports a descriptor that is already readable or writable when it is added.
     pub(crate) fn new(sock: Socket, net: &'static str, listener: bool) -> io::Result<NetFd> {
+        // gonet's scheduler defaults apply from its first socket on, registered or not.
+        crate::runtime::init();
         let primary = OnceLock::new();
         if listener {
             let _ = primary.set(Reg::new(sock.as_raw_fd())?);

@@ -39,8 +39,8 @@
 pub const MAX_PROCS: usize = 1024;
 
 /// Applies gonet's scheduler defaults to may's configuration, once, before may's
-/// scheduler can start: every gonet path that can start it (`go!`, a socket handed to
-/// the netpoller, the setters in this module) calls this first.
+/// scheduler can start: every gonet path that can start it (`go!`, every gonet socket,
+/// the setters in this module) calls this first.
 ///
 /// - `GOMAXPROCS` from the environment sets the worker count, as Go's runtime reads it
 ///   at start: a positive decimal integer; anything else is ignored with a warning.

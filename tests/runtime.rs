@@ -58,16 +58,21 @@ fn concurrent_workers(k: usize) -> usize {
     let mut handles = Vec::new();
     for _ in 0..k {
         let state = state.clone();
-        handles.push(gonet::go!(move || {
-            let (lock, cv) = &*state;
-            let mut g = lock.lock().unwrap();
-            g.0 += 1;
-            cv.notify_all();
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while !g.1 && Instant::now() < deadline {
-                g = cv.wait_timeout(g, Duration::from_millis(100)).unwrap().0;
-            }
-        }));
+        // may's own spawn, not go!: go! would apply gonet's defaults itself, and one test
+        // checks that an earlier gonet call already did.
+        // SAFETY: the closure keeps no thread-local across a park and stays shallow.
+        handles.push(unsafe {
+            may::coroutine::spawn(move || {
+                let (lock, cv) = &*state;
+                let mut g = lock.lock().unwrap();
+                g.0 += 1;
+                cv.notify_all();
+                let deadline = Instant::now() + Duration::from_secs(10);
+                while !g.1 && Instant::now() < deadline {
+                    g = cv.wait_timeout(g, Duration::from_millis(100)).unwrap().0;
+                }
+            })
+        });
     }
     let (lock, cv) = &*state;
     let mut g = lock.lock().unwrap();
@@ -104,7 +109,9 @@ fn thread_affinities() -> Vec<String> {
 /// how many ran at once, and the distinct thread affinities.
 fn report(k: usize) {
     let process = thread_affinities()[0].clone();
-    let workers = gonet::runtime::set_max_procs(0);
+    // may's own view: asking gonet would apply gonet's defaults, which some scenarios
+    // check were applied already.
+    let workers = may::config().get_workers();
     let parallel = concurrent_workers(k);
     let narrower: BTreeSet<String> = thread_affinities()
         .into_iter()
@@ -119,6 +126,7 @@ fn report(k: usize) {
 #[test]
 fn gomaxprocs_from_the_environment_sets_the_workers() {
     if let Some(_scenario) = child_scenario() {
+        gonet::runtime::set_max_procs(0); // gonet's first call reads GOMAXPROCS
         return report(3);
     }
     let (out, _) = run_child(
@@ -191,6 +199,23 @@ fn set_max_procs_overrides_gomaxprocs() {
 }
 
 #[test]
+fn any_gonet_socket_applies_the_defaults_before_may_starts() {
+    if child_scenario().is_some() {
+        // A dial from this plain thread (refused: nothing listens on port 1) never
+        // registers with the poller, and the coroutines below are may's own.
+        assert!(gonet::dial("tcp", "127.0.0.1:1").is_err());
+        return report(2);
+    }
+    let (out, _) = run_child(
+        "any_gonet_socket_applies_the_defaults_before_may_starts",
+        "dial",
+        &[("GOMAXPROCS", "2")],
+    );
+    assert_eq!(field(&out, "workers"), "2", "{out}");
+    assert_eq!(field(&out, "narrower"), "0", "workers float: {out}");
+}
+
+#[test]
 fn workers_float_between_cores_unless_pinned() {
     if let Some(scenario) = child_scenario() {
         if scenario == "pinned" {
@@ -198,6 +223,8 @@ fn workers_float_between_cores_unless_pinned() {
                 !gonet::runtime::set_pin_workers(true),
                 "default is unpinned"
             );
+        } else {
+            gonet::runtime::set_max_procs(0); // gonet's first call
         }
         return report(2);
     }
