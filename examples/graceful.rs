@@ -43,10 +43,11 @@ fn main() -> ExitCode {
     // addr, grace := ":8080", 10*time.Second
     let mut args = std::env::args().skip(1);
     let addr = args.next().unwrap_or_else(|| ":8080".to_string());
-    let grace = match args.next().map(|g| parse_duration(&g)) {
+    // grace, err := time.ParseDuration(os.Args[2])
+    let grace = match args.next().map(|g| net::time::parse_duration(&g)) {
         None => Duration::from_secs(10),
         Some(Ok(d)) => d,
-        Some(Err(e)) => return fail(e),
+        Some(Err(e)) => return fail(e.to_string()),
     };
     // ln, err := net.Listen("tcp", addr)
     let ln = match net::listen("tcp", &addr) {
@@ -85,41 +86,4 @@ fn main() -> ExitCode {
 fn fail(msg: String) -> ExitCode {
     eprintln!("{msg}");
     ExitCode::FAILURE
-}
-
-/// Go's `time.ParseDuration`: a sequence of decimal numbers, each with a unit (ns, us, µs,
-/// ms, s, m, h), like "300ms", "1.5h" or "2h45m"; "0" alone is zero. Negative durations
-/// are refused (a grace period cannot be negative).
-fn parse_duration(s: &str) -> Result<Duration, String> {
-    let bad = || format!("time: invalid duration \"{s}\"");
-    let mut rest = s.strip_prefix('+').unwrap_or(s);
-    if rest == "0" {
-        return Ok(Duration::ZERO);
-    }
-    if rest.is_empty() || rest.starts_with('-') {
-        return Err(bad());
-    }
-    let mut total = 0f64;
-    while !rest.is_empty() {
-        let num_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(|| format!("time: missing unit in duration \"{s}\""))?;
-        let value: f64 = rest[..num_len].parse().map_err(|_| bad())?;
-        rest = &rest[num_len..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let nanos_per = match &rest[..unit_len] {
-            "ns" => 1.0,
-            "us" | "µs" | "μs" => 1e3,
-            "ms" => 1e6,
-            "s" => 1e9,
-            "m" => 60e9,
-            "h" => 3600e9,
-            u => return Err(format!("time: unknown unit \"{u}\" in duration \"{s}\"")),
-        };
-        total += value * nanos_per;
-        rest = &rest[unit_len..];
-    }
-    Ok(Duration::from_nanos(total.round() as u64))
 }

@@ -25,6 +25,9 @@ use std::time::{Duration, Instant};
 
 use crate::chan::{never, unclosed_chan, Receiver, Sender};
 
+mod format;
+pub use format::{parse_duration, ParseDurationError};
+
 // ---------------------------------------------------------------------------------------
 // Public API
 // ---------------------------------------------------------------------------------------

@@ -148,7 +148,8 @@ pub fn network_of(addr: &str) -> &'static str {
 }
 
 /// Parses a duration the way Go's `time.ParseDuration` writes them: `10s`, `500ms`,
-/// `1m30s`, `2h`, `1.5s`, `250us`; a bare number is seconds.
+/// `1m30s`, `2h`, `1.5s`, `250us` (`gonet::time::parse_duration`, with Go's errors); a bare
+/// number is seconds. At most 24 hours.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     if s.is_empty() {
@@ -157,42 +158,23 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     if let Ok(secs) = s.parse::<f64>() {
         return checked_secs(secs, s);
     }
-    let mut total = 0f64;
-    let mut rest = s;
-    while !rest.is_empty() {
-        let num_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(|| format!("missing unit in duration {s:?}"))?;
-        if num_len == 0 {
-            return Err(format!("invalid duration {s:?}"));
-        }
-        let value: f64 = rest[..num_len]
-            .parse()
-            .map_err(|_| format!("invalid duration {s:?}"))?;
-        rest = &rest[num_len..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let scale = match &rest[..unit_len] {
-            "ns" => 1e-9,
-            "us" | "µs" => 1e-6,
-            "ms" => 1e-3,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            unit => return Err(format!("unknown unit {unit:?} in duration {s:?}")),
-        };
-        total += value * scale;
-        rest = &rest[unit_len..];
-    }
-    checked_secs(total, s)
+    capped(
+        gonet::time::parse_duration(s).map_err(|e| e.to_string())?,
+        s,
+    )
 }
 
 fn checked_secs(secs: f64, text: &str) -> Result<Duration, String> {
     if !secs.is_finite() || secs < 0.0 {
         return Err(format!("invalid duration {text:?}"));
     }
-    let d = Duration::from_secs_f64(secs.min(MAX_DURATION.as_secs_f64() + 1.0));
+    capped(
+        Duration::from_secs_f64(secs.min(MAX_DURATION.as_secs_f64() + 1.0)),
+        text,
+    )
+}
+
+fn capped(d: Duration, text: &str) -> Result<Duration, String> {
     if d > MAX_DURATION {
         return Err(format!("duration {text:?} is longer than the 24h cap"));
     }
