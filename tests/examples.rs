@@ -137,6 +137,25 @@ impl Client {
         got
     }
 
+    /// Writes `chunks` from a coroutine, then half-closes, while reading everything that
+    /// comes back until end of stream. Returns (what was sent, what came back).
+    fn send_all_and_read_rest(&mut self, chunks: Vec<Vec<u8>>) -> (Vec<u8>, Vec<u8>) {
+        let sent = chunks.concat();
+        let conn = self.conn().clone();
+        let writer = gonet::go!(move || -> std::io::Result<()> {
+            for chunk in &chunks {
+                conn.write(chunk)?;
+            }
+            conn.close_write()
+        });
+        let got = self.rest();
+        writer
+            .join()
+            .expect("writer")
+            .expect("write and close_write");
+        (sent, got)
+    }
+
     /// Reads until end of stream; a reset counts as the end. Returns what came first.
     fn rest(&mut self) -> Vec<u8> {
         let mut v = Vec::new();
@@ -162,19 +181,7 @@ fn echo_script(network: &str, addr: &str) -> Vec<u8> {
                 .collect()
         })
         .collect();
-    let sent = chunks.concat();
-    let conn = c.conn().clone();
-    let writer = gonet::go!(move || -> std::io::Result<()> {
-        for chunk in &chunks {
-            conn.write(chunk)?;
-        }
-        conn.close_write()
-    });
-    let got = c.rest();
-    writer
-        .join()
-        .expect("writer")
-        .expect("write and close_write");
+    let (sent, got) = c.send_all_and_read_rest(chunks);
     assert!(
         got == sent,
         "{addr}: echoed {} bytes, sent {}",
@@ -412,19 +419,7 @@ fn proxy_script(addr: &str, i: usize) -> Vec<u8> {
                 .collect()
         })
         .collect();
-    let sent = chunks.concat();
-    let conn = c.conn().clone();
-    let writer = gonet::go!(move || -> std::io::Result<()> {
-        for chunk in &chunks {
-            conn.write(chunk)?;
-        }
-        conn.close_write()
-    });
-    let got = c.rest();
-    writer
-        .join()
-        .expect("writer")
-        .expect("write and close_write");
+    let (sent, got) = c.send_all_and_read_rest(chunks);
     let mut want = sent.clone();
     want.extend_from_slice(format!("-- {} bytes --\n", sent.len()).as_bytes());
     assert!(
