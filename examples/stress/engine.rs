@@ -868,12 +868,19 @@ impl Gate {
         }
     }
 
-    /// Waits until the gate opens or `deadline` passes; returns whether it opened.
-    fn wait(&self, deadline: Instant) -> bool {
-        let mut g = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        g.0 += 1;
-        self.cv.notify_all();
-        while !g.1 {
+    fn lock(&self) -> may::sync::MutexGuard<'_, (usize, bool)> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Waits while `blocked(arrivals, open)` holds, until `deadline` at most; returns
+    /// whether the wait ended by itself.
+    fn wait_while(
+        &self,
+        mut g: may::sync::MutexGuard<'_, (usize, bool)>,
+        deadline: Instant,
+        blocked: impl Fn(&(usize, bool)) -> bool,
+    ) -> bool {
+        while blocked(&g) {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return false;
@@ -884,33 +891,32 @@ impl Gate {
             };
         }
         true
+    }
+
+    /// Waits until the gate opens or `deadline` passes; returns whether it opened.
+    fn wait(&self, deadline: Instant) -> bool {
+        let mut g = self.lock();
+        g.0 += 1;
+        self.cv.notify_all();
+        self.wait_while(g, deadline, |&(_, open)| !open)
     }
 
     /// Waits until `n` waiters arrived (or `deadline`); returns whether they did.
     fn wait_for_waiters(&self, n: usize, deadline: Instant) -> bool {
-        let mut g = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        while g.0 < n && !g.1 {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return false;
-            }
-            g = match self.cv.wait_timeout(g, left) {
-                Ok((g, _)) => g,
-                Err(p) => p.into_inner().0,
-            };
-        }
-        true
+        self.wait_while(self.lock(), deadline, |&(arrived, open)| {
+            arrived < n && !open
+        })
     }
 
     /// Counts one arrival without waiting (see [`Gate::wait_for_waiters`]).
     fn arrive(&self) {
-        let mut g = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut g = self.lock();
         g.0 += 1;
         self.cv.notify_all();
     }
 
     fn open(&self) {
-        let mut g = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut g = self.lock();
         g.1 = true;
         self.cv.notify_all();
     }
