@@ -165,13 +165,7 @@ impl OpError {
         } else if e.is::<AddrError>() || e.is::<UnknownNetworkError>() {
             io::ErrorKind::InvalidInput
         } else if let Some(d) = e.downcast_ref::<DnsError>() {
-            if d.is_timeout {
-                io::ErrorKind::TimedOut
-            } else if d.is_not_found {
-                io::ErrorKind::NotFound
-            } else {
-                io::ErrorKind::Other
-            }
+            d.io_kind()
         } else if let Some(io) = e.downcast_ref::<io::Error>() {
             io.kind()
         } else {
@@ -451,6 +445,17 @@ pub struct DnsError {
 }
 
 impl DnsError {
+    /// The `io::ErrorKind` that describes the failure: timed out, not found, or other.
+    pub(crate) fn io_kind(&self) -> io::ErrorKind {
+        if self.is_timeout {
+            io::ErrorKind::TimedOut
+        } else if self.is_not_found {
+            io::ErrorKind::NotFound
+        } else {
+            io::ErrorKind::Other
+        }
+    }
+
     /// Go's "no such host" error for `name`.
     ///
     /// ```

@@ -94,16 +94,7 @@ fn lookup_ips(host: &str) -> std::io::Result<Vec<IpAddr>> {
     } else {
         lookup_ip_until(host, None)
     };
-    r.map_err(|e| {
-        let kind = if e.is_not_found {
-            std::io::ErrorKind::NotFound
-        } else if e.is_timeout {
-            std::io::ErrorKind::TimedOut
-        } else {
-            std::io::ErrorKind::Other
-        };
-        std::io::Error::new(kind, e)
-    })
+    r.map_err(|e| std::io::Error::new(e.io_kind(), e))
 }
 
 /// The port of `service` on `network`: a number ("8080"), or a name from /etc/services

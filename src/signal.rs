@@ -354,13 +354,13 @@ fn check(signals: &[Signal]) -> io::Result<()> {
     }
 }
 
+/// The signals asked for, or [`ALL`] for none.
 fn mask_of(signals: &[Signal]) -> Mask {
-    let list: Vec<i32> = if signals.is_empty() {
-        ALL.to_vec()
+    if signals.is_empty() {
+        ALL.iter().fold(0, |m, &s| m | bit(s))
     } else {
-        signals.iter().map(|s| s.0).collect()
-    };
-    list.into_iter().fold(0, |m, s| m | bit(s))
+        signals.iter().fold(0, |m, s| m | bit(s.0))
+    }
 }
 
 fn each(mask: Mask) -> impl Iterator<Item = i32> {
