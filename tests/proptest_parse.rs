@@ -18,8 +18,12 @@
 //! Run: `cargo test --release --test proptest_parse`. The fuzzing counterpart is
 //! fuzz/fuzz_targets/parse_addr.rs (`fuzz/run.sh`).
 
+#[path = "util/address_oracle.rs"]
+mod address_oracle;
 #[path = "util/go.rs"]
 mod go_util;
+
+use address_oracle::{could_be_service, could_need_dns, SPLIT_REASONS};
 
 use go_util::{parse_flat_object, Json};
 use proptest::prelude::*;
@@ -109,15 +113,6 @@ fn listen_agrees_with_gos_table() {
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
 
-/// Go's error reasons for SplitHostPort.
-const SPLIT_REASONS: &[&str] = &[
-    "missing port in address",
-    "too many colons in address",
-    "missing ']' in address",
-    "unexpected '[' in address",
-    "unexpected ']' in address",
-];
-
 /// Characters address parsers care about, and a few they should not.
 const ALPHABET: &[char] = &[
     '0', '1', '2', '5', '7', '9', 'a', 'f', 'x', 'l', 'o', ':', ':', '.', '[', ']', '%', '+', '-',
@@ -166,25 +161,6 @@ fn address_like() -> impl Strategy<Value = String> {
             cs.into_iter().collect::<String>()
         });
     prop_oneof![runs, edited, any::<String>()]
-}
-
-/// Whether listening on `host` could send a DNS query: a name that is not `localhost`
-/// (the hosts file answers that one) and could be a domain name.
-fn could_need_dns(host: &str) -> bool {
-    let plain = host
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'_');
-    let named = host
-        .bytes()
-        .any(|b| b.is_ascii_alphabetic() || b == b'-' || b == b'_');
-    plain && named && !host.eq_ignore_ascii_case("localhost")
-}
-
-/// Whether `port` could name a service in /etc/services (and so a fixed port).
-fn could_be_service(port: &str) -> bool {
-    port.bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        && port.bytes().any(|b| b.is_ascii_alphabetic())
 }
 
 proptest! {

@@ -9,34 +9,17 @@
 
 use libfuzzer_sys::fuzz_target;
 
-const SPLIT_REASONS: &[&str] = &[
-    "missing port in address",
-    "too many colons in address",
-    "missing ']' in address",
-    "unexpected '[' in address",
-    "unexpected ']' in address",
-];
+#[path = "../../tests/util/address_oracle.rs"]
+mod address_oracle;
 
-fn could_need_dns(host: &str) -> bool {
-    let plain = host
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'_');
-    let named = host
-        .bytes()
-        .any(|b| b.is_ascii_alphabetic() || b == b'-' || b == b'_');
-    plain && named && !host.eq_ignore_ascii_case("localhost")
-}
+use address_oracle::{could_be_service, could_need_dns, SPLIT_REASONS};
 
 /// The port to listen on instead of `port`, or `None` to not listen.
 fn safe_port(port: &str) -> Option<&str> {
     if port.parse::<u16>().is_ok() {
         return Some("0");
     }
-    let service_like = port
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        && port.bytes().any(|b| b.is_ascii_alphabetic());
-    (!service_like).then_some(port)
+    (!could_be_service(port)).then_some(port)
 }
 
 fuzz_target!(|data: &[u8]| {
