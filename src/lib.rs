@@ -40,47 +40,41 @@
 #![deny(missing_docs)]
 #![warn(rust_2018_idioms)]
 
-// --- Go's net package: the core (dial.go, ipsock*.go, sock*.go, tcpsock*.go, unixsock*.go)
-mod cgo_unix;
-mod deadline;
-mod dial;
-mod error;
-mod fd;
-mod fd_mutex;
-mod ipsock;
-mod lookup;
-mod net;
-mod rlimit;
-mod sock;
-mod sockopt;
-mod tcpsock;
-mod timer;
-mod unixsock;
+// --- Go's net package (src/net): listen, dial, Conn, Listener, addresses, errors. Its
+// names are also at the top level, where they were before the tree followed Go's.
+pub mod net;
 
-pub use crate::dial::{dial, dial_timeout, listen, ControlFn, Dialer, ListenConfig};
-pub use crate::error::{
-    is_closed, is_temporary, is_timeout, AddrError, DeadlineExceeded, DnsError, ErrClosed, OpError,
-    SyscallError, UnknownNetworkError,
-};
-pub use crate::ipsock::{join_host_port, split_host_port};
 #[doc(hidden)]
-pub use crate::lookup::{__resolver_threads, __set_resolver_hook};
-pub use crate::lookup::{lookup_host, lookup_ip, lookup_port};
-pub use crate::net::{Addr, Conn, Incoming, Listener, TcpAddr, UnixAddr};
-pub use crate::sock::listener_backlog;
-pub use crate::sockopt::DEFAULT_KEEP_ALIVE;
-pub use crate::tcpsock::{TcpConn, TcpListener};
-pub use crate::unixsock::{UnixConn, UnixListener};
+pub use crate::net::cgo_unix::{__gai_error, __go_resolver};
+#[doc(hidden)]
+pub use crate::net::lookup::{__resolver_threads, __set_resolver_hook};
+// Every name of gonet::net at the top level too (its modules included: `gonet::http` is
+// `gonet::net::http`), so a port in the seed's style, `use gonet as net;`, reaches all
+// of them as `net::listen_packet`, `net::pipe`, `net::http::handle_func`.
+pub use crate::net::*;
 
-// --- Go's concurrency vocabulary (runtime/chan.go, select, sync, time, runtime,
-// os/signal)
+// --- Go's context package (context.go): deadlines, cancellation, request values
+pub mod context;
+
+// --- Go's log package (log.go): Print, Printf, Println, Fatal, Panic, Logger
+pub mod log;
+
+// --- Go's concurrency vocabulary (runtime/chan.go, select, sync, time, runtime, os)
 mod chan;
 mod select;
 pub use crate::chan::*;
+pub mod os;
 pub mod runtime;
-pub mod signal;
+// --- Go's mime package (type.go): the extension table net/http's file server uses
+pub mod mime;
 pub mod sync;
 pub mod time;
+/// Go's `os/signal`, at its path from before the tree followed Go's: the same module as
+/// [`os::signal`].
+pub use crate::os::signal;
+
+// --- Go's crypto/tls and crypto/x509 (on rustls): TLS listeners, dialers and conns.
+pub mod crypto;
 
 // --- A server that stays up: net/http's Serve loop for any protocol (server.go)
 mod server;
@@ -99,8 +93,14 @@ pub use may as __may;
 ///
 /// Coroutines move between worker threads when they park, so a `thread_local!` read
 /// before a park may belong to another thread after it: use `may::coroutine_local!`.
+/// Each coroutine runs on its own fixed stack ([`runtime::DEFAULT_STACK_SIZE`], 256 KiB;
+/// a parked one holds one 4 KiB page of it); running off its end is Go's
+/// `fatal error: stack overflow` (exit status 2). A spawn that cannot get a stack is Go's
+/// `fatal error: out of memory`; [`runtime::try_go`] returns that as an error.
 /// Blocking the thread itself (std or crossbeam locks and channels, `std::thread::sleep`,
-/// blocking file or DNS calls) stalls every coroutine queued on that worker.
+/// a C call) holds that worker: wrap such calls in [`runtime::blocking`]. A coroutine
+/// that runs 10 ms without parking is reported, and the rest of the program is served
+/// on the other workers meanwhile (see [`runtime::num_spinning`]).
 ///
 /// ```
 /// let h = gonet::go!(|| 6 * 7);
@@ -114,18 +114,18 @@ macro_rules! go {
 }
 
 /// The function behind [`go!`]; not part of the public API.
+///
+/// A coroutine that cannot get a stack ends the process, as Go's runtime does ("fatal
+/// error: out of memory", exit status 2), with the limit that was hit and how to raise it:
+/// see [`runtime::try_go`] for the variant that returns the error instead.
 #[doc(hidden)]
+#[track_caller]
 pub fn __spawn<F, T>(f: F) -> may::coroutine::JoinHandle<T>
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    runtime::init();
-    // SAFETY: may marks spawn unsafe because a coroutine that caches thread-local data
-    // across a park, or overflows its (fixed-size) stack, is unsound. The first is
-    // documented on `go!`; the second hits the guard page that generator >= 0.8.12 maps
-    // below every stack and aborts with "coroutine has overflowed its stack".
-    unsafe { may::coroutine::spawn(f) }
+    runtime::go(f)
 }
 
 /// docs/PORTING.md, the Go -> gonet porting guide: compiled here so that every Rust

@@ -23,8 +23,8 @@
 //! at the very instant of the cancel is dropped with the unwinding coroutine.)
 
 use std::fmt;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use crossbeam::utils::Backoff;
@@ -46,6 +46,8 @@ const FIRED: usize = 3;
 pub(crate) struct Signal {
     state: AtomicUsize,
     blocker: Blocker,
+    /// The owner is a coroutine (else a plain thread, woken directly).
+    coroutine: bool,
 }
 
 impl Signal {
@@ -56,6 +58,7 @@ impl Signal {
             state: AtomicUsize::new(WAITING),
             // `false`: a may cancel unwinds out of the park (see `Parked`).
             blocker: Blocker::new(false),
+            coroutine: may::coroutine::is_coroutine(),
         }
     }
 
@@ -73,9 +76,18 @@ impl Signal {
         self.state.store(FIRED + case, Ordering::Release);
     }
 
-    /// Unparks the owner. Called after the channel lock is released.
-    pub(crate) fn wake(&self) {
-        self.blocker.unpark();
+    /// Unparks the owner. Called after the channel lock is released. From outside a may
+    /// worker (a plain thread, gonet's timer or pool threads), a coroutine owner is woken
+    /// through gonet's injector, so not onto a worker that is stuck (runtime/proc.rs).
+    pub(crate) fn wake(self: &Arc<Self>) {
+        if self.coroutine && crate::runtime::proc::wake_from_outside() {
+            let s = self.clone();
+            crate::runtime::proc::inject(crate::runtime::proc::Runnable::Call(Box::new(
+                move |_| s.blocker.unpark(),
+            )));
+        } else {
+            self.blocker.unpark();
+        }
     }
 
     /// Parks until a counterparty claims the operation, or until `deadline`.
@@ -95,7 +107,10 @@ impl Signal {
                 }
             };
             // Timeout and spurious returns just go round the loop; a may cancel unwinds.
+            // A gonet scheduling point: the coroutine's go! site goes with it (sysmon).
+            let site = crate::runtime::proc::current_site();
             let _ = self.blocker.park(timeout);
+            crate::runtime::proc::mark(site);
         }
     }
 
@@ -207,7 +222,7 @@ pub(crate) fn run(cases: &mut [CaseRef<'_>], mode: Mode) -> usize {
             Mode::NonBlock => NONE,
             Mode::Block => park_forever(),
             Mode::Deadline(t) => {
-                may::coroutine::sleep(t.saturating_duration_since(Instant::now()));
+                crate::time::sleep(t.saturating_duration_since(Instant::now()));
                 NONE
             }
         };

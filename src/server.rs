@@ -12,11 +12,11 @@
 //!   1 s and reset by the next success, as net/http does: the loop never spins and never
 //!   exits. An error that concerns only the new connection (setting its options, adding it
 //!   to the poller) is handled the same way.
-//! - **A failed coroutine spawn** (may maps every coroutine stack separately, and Linux
-//!   caps the mappings of a process at `vm.max_map_count`: see
+//! - **A failed coroutine spawn** (no stack could be mapped: the mapping table, the
+//!   address space or memory is full, see [`runtime::try_go`](crate::runtime::try_go) and
 //!   [`runtime::connection_capacity`](crate::runtime::connection_capacity)) closes the new
-//!   connection with a logged error and backs off like a temporary error; the connections
-//!   already being served go on.
+//!   connection with a logged error naming the limit and backs off like a temporary
+//!   error; the connections already being served go on.
 //! - **A panicking handler** is caught in its coroutine, logged with the peer address
 //!   (`panic serving 127.0.0.1:5000: ...`), and its connection closed; the others go on.
 //! - **Timeouts** are [`Conn`] deadlines, so they wake a parked read or write with
@@ -29,14 +29,14 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::io;
 use std::os::fd::AsRawFd;
-use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use may::sync::{Condvar, Mutex, MutexGuard};
 
-use crate::error::{is_closed, is_temporary, OpError, SyscallError};
+use crate::net::error::{OpError, SyscallError, is_closed, is_temporary};
 use crate::net::{Conn, Listener};
 
 /// The first pause after a temporary accept error. Go: net/http's `tempDelay` start.
@@ -106,6 +106,8 @@ struct Inner {
     accept_errors: AtomicU64,
     idle_closed: AtomicU64,
     watchdog: AtomicBool,
+    /// `state.shutting_down`, readable without the lock (per request, by net/http).
+    stopping: Arc<AtomicBool>,
 }
 
 /// A function to run when shutdown starts.
@@ -120,10 +122,109 @@ struct State {
     shutting_down: bool,
     /// The grace period is over: new connections are closed at once.
     cutting: bool,
-    /// `shutdown` has finished.
+    /// `shutdown` has finished, or every handler returned after a shutdown started.
     done: bool,
+    /// A `shutdown(grace)` is running (a second one waits for it).
+    cutter: bool,
     /// Run by `shutdown` once the listeners are closed.
     on_shutdown: Vec<Hook>,
+    /// Each connection's idle/active state, by id (net/http's `conn.curState`).
+    tracks: HashMap<u64, Arc<ConnTrack>>,
+}
+
+// --- Per-connection state, for protocols that serve many requests per connection
+// (net/http's `ConnState` and `closeIdleConns`).
+
+/// A connection accepted and not yet used. Go: `http.StateNew`.
+const CONN_NEW: u8 = 0;
+/// Serving a request. Go: `http.StateActive`.
+const CONN_ACTIVE: u8 = 1;
+/// Waiting for the next request. Go: `http.StateIdle`.
+const CONN_IDLE: u8 = 2;
+/// Closed by `close_idle_conns` while idle. Go: `http.StateClosed`.
+const CONN_CLOSED: u8 = 3;
+
+/// How long a new connection that has sent nothing counts as active: after that,
+/// shutdown closes it as idle. Go: `closeIdleConns`' 5 seconds for `StateNew`.
+const NEW_CONN_GRACE: Duration = Duration::from_secs(5);
+
+/// One connection's state, shared by its coroutine and the server. Lock-free: the
+/// coroutine moves it between active and idle on every request.
+pub(crate) struct ConnTrack {
+    state: std::sync::atomic::AtomicU8,
+    accepted: Instant,
+    conn: Conn,
+    stopping: Arc<AtomicBool>,
+    /// The handler took the connection over (an HTTP hijack): do not close it.
+    detached: AtomicBool,
+}
+
+impl ConnTrack {
+    /// Leaves the connection open when the handler returns: its new owner closes it.
+    pub(crate) fn detach(&self) {
+        self.detached.store(true, Ordering::Release);
+    }
+
+    /// Marks the connection idle (between requests). Returns false if the server is
+    /// shutting down: the caller should close the connection instead of waiting.
+    pub(crate) fn set_idle(&self) -> bool {
+        let _ = self.state.compare_exchange(
+            CONN_ACTIVE,
+            CONN_IDLE,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        );
+        let _ =
+            self.state
+                .compare_exchange(CONN_NEW, CONN_IDLE, Ordering::AcqRel, Ordering::Acquire);
+        !self.stopping.load(Ordering::Acquire)
+    }
+
+    /// Marks the connection active (a request began). Returns false if shutdown closed
+    /// it as idle first: the request must be dropped, as Go's would be.
+    pub(crate) fn set_active(&self) -> bool {
+        loop {
+            let cur = self.state.load(Ordering::Acquire);
+            if cur == CONN_CLOSED {
+                return false;
+            }
+            if cur == CONN_ACTIVE
+                || self
+                    .state
+                    .compare_exchange(cur, CONN_ACTIVE, Ordering::AcqRel, Ordering::Acquire)
+                    .is_ok()
+            {
+                return true;
+            }
+        }
+    }
+
+    /// Whether the server is shutting down (no more keep-alive).
+    pub(crate) fn stopping(&self) -> bool {
+        self.stopping.load(Ordering::Acquire)
+    }
+
+    /// Closes the connection if it is idle (or new and silent for 5 s); returns whether
+    /// it was closed.
+    fn close_if_idle(&self) -> bool {
+        let cur = self.state.load(Ordering::Acquire);
+        let idle = cur == CONN_IDLE
+            || cur == CONN_NEW && self.accepted.elapsed() >= NEW_CONN_GRACE
+            || cur == CONN_CLOSED;
+        if !idle {
+            return false;
+        }
+        if cur != CONN_CLOSED
+            && self
+                .state
+                .compare_exchange(cur, CONN_CLOSED, Ordering::AcqRel, Ordering::Acquire)
+                .is_err()
+        {
+            return false;
+        }
+        let _ = self.conn.close();
+        true
+    }
 }
 
 /// Counters describing a [`Server`]'s life so far.
@@ -195,6 +296,7 @@ impl Server {
                 accept_errors: AtomicU64::new(0),
                 idle_closed: AtomicU64::new(0),
                 watchdog: AtomicBool::new(false),
+                stopping: Arc::new(AtomicBool::new(false)),
             }),
         }
     }
@@ -342,7 +444,23 @@ impl Server {
     where
         H: Fn(Conn) + Send + Sync + 'static,
     {
-        let ln: Arc<Listener> = ln.into();
+        self.serve_tracked(ln.into(), move |conn, _track| handler(conn), true)
+    }
+
+    /// [`serve`](Server::serve) for protocols with many requests per connection: the
+    /// handler also gets the connection's [`ConnTrack`], to mark it idle between
+    /// requests (so [`close_idle_conns`](Server::close_idle_conns) may close it) and to
+    /// see a shutdown. With `wait_done` false, a shutdown ends `serve` at once (Go's
+    /// `Serve` returning `ErrServerClosed`) instead of after the shutdown finished.
+    pub(crate) fn serve_tracked<H>(
+        &self,
+        ln: Arc<Listener>,
+        handler: H,
+        wait_done: bool,
+    ) -> io::Result<()>
+    where
+        H: Fn(Conn, Arc<ConnTrack>) + Send + Sync + 'static,
+    {
         {
             let mut st = self.inner.lock();
             if st.shutting_down {
@@ -352,14 +470,14 @@ impl Server {
             }
             st.listeners.push(ln.clone());
         }
-        crate::rlimit::raise_open_files_limit();
+        crate::os::rlimit::raise_open_files_limit();
         warn_if_short_of_room(self.inner.max_conns.load(Ordering::Relaxed));
         self.start_watchdog();
         let handler = Arc::new(handler);
         let result = self.accept_loop(&ln, &handler);
         let mut st = self.inner.lock();
         st.listeners.retain(|l| !Arc::ptr_eq(l, &ln));
-        if result.is_ok() && st.shutting_down {
+        if result.is_ok() && st.shutting_down && wait_done {
             while !st.done {
                 st = wait(&self.inner.changed, st);
             }
@@ -369,7 +487,7 @@ impl Server {
 
     fn accept_loop<H>(&self, ln: &Listener, handler: &Arc<H>) -> io::Result<()>
     where
-        H: Fn(Conn) + Send + Sync + 'static,
+        H: Fn(Conn, Arc<ConnTrack>) + Send + Sync + 'static,
     {
         let mut delay = Duration::ZERO;
         loop {
@@ -379,7 +497,9 @@ impl Server {
                     Ok(()) => delay = Duration::ZERO,
                     Err(why) => {
                         delay = backoff(delay);
-                        log::error!("gonet: cannot start a coroutine for a new connection ({why}); closed it, pausing accept for {delay:?}");
+                        log::error!(
+                            "gonet: cannot start a coroutine for a new connection ({why}); closed it, pausing accept for {delay:?}"
+                        );
                         self.pause(delay);
                     }
                 },
@@ -402,7 +522,7 @@ impl Server {
     /// connection is closed and the reason returned.
     fn start<H>(&self, conn: Conn, handler: &Arc<H>) -> Result<(), String>
     where
-        H: Fn(Conn) + Send + Sync + 'static,
+        H: Fn(Conn, Arc<ConnTrack>) + Send + Sync + 'static,
     {
         let inner = &self.inner;
         let now = Instant::now();
@@ -424,26 +544,28 @@ impl Server {
             }
             st.conns.insert(id, conn.clone());
         }
+        let track = Arc::new(ConnTrack {
+            state: std::sync::atomic::AtomicU8::new(CONN_NEW),
+            accepted: now,
+            conn: conn.clone(),
+            stopping: inner.stopping.clone(),
+            detached: AtomicBool::new(false),
+        });
+        inner.lock().tracks.insert(id, track.clone());
         let body = {
             let inner = inner.clone();
             let handler = handler.clone();
             let conn = conn.clone();
-            move || run_handler(inner, id, conn, &*handler)
+            move || run_handler(inner, id, conn, track, &*handler)
         };
-        // may panics ("failed to alloc sys stack") when the stack cannot be mapped, and
-        // returns an error for other failures: both only cost this connection.
-        let spawned = catch_unwind(AssertUnwindSafe(|| {
-            // SAFETY: as for `go!` (see `crate::__spawn`): handlers must not cache
-            // thread-locals across a park, and stack overflow hits the guard page.
-            unsafe { may::coroutine::Builder::new().spawn(body) }
-        }));
-        let why = match spawned {
-            Ok(Ok(_detached)) => {
+        // A stack that cannot be mapped (a limit: see `runtime::try_go`) only costs this
+        // connection.
+        let why = match crate::runtime::try_go(body) {
+            Ok(_detached) => {
                 inner.accepted.fetch_add(1, Ordering::Relaxed);
                 return Ok(());
             }
-            Ok(Err(e)) => e.to_string(),
-            Err(panic) => panic_message(&*panic),
+            Err(e) => e.to_string(),
         };
         inner.refused.fetch_add(1, Ordering::Relaxed);
         let _ = conn.close();
@@ -506,24 +628,18 @@ impl Server {
     pub fn shutdown(&self, grace: Duration) -> usize {
         let inner = &self.inner;
         let deadline = Instant::now() + grace;
-        let (listeners, hooks) = {
+        {
             let mut st = inner.lock();
-            if st.shutting_down {
+            if st.cutter {
                 while !st.done {
                     st = wait(&inner.changed, st);
                 }
                 return 0;
             }
-            st.shutting_down = true;
-            (std::mem::take(&mut st.listeners), st.on_shutdown.clone())
-        };
-        inner.changed.notify_all();
-        for ln in &listeners {
-            let _ = ln.close();
+            st.cutter = true;
         }
-        for hook in &hooks {
-            hook();
-        }
+        // A no-op after a shutdown_context, which has stopped accepting already.
+        self.stop_accepting();
         let mut st = inner.lock();
         log::info!(
             "gonet: shutting down: {} connections in flight, grace period {grace:?}",
@@ -568,6 +684,123 @@ impl Server {
         cut.len()
     }
 
+    /// Stops accepting, then waits for the running handlers to return, or for `ctx` to
+    /// end: then it returns `ctx.err()` and leaves the handlers running (call
+    /// [`close`](Server::close) or [`shutdown`](Server::shutdown) to cut them, as Go
+    /// code calls `srv.Close()`). The [`on_shutdown`](Server::on_shutdown) hooks run once
+    /// the listeners are closed.
+    ///
+    /// Go: net/http's `srv.Shutdown(ctx)`, for any protocol. The connections are the
+    /// handlers' (gonet cannot tell an idle one from a busy one), so it waits for every
+    /// handler; [`serve`](Server::serve) returns once they all have.
+    ///
+    /// ```
+    /// use gonet::context;
+    /// use std::io::Write;
+    /// use std::time::Duration;
+    /// let server = gonet::Server::new();
+    /// let ln = gonet::listen("tcp", "127.0.0.1:0").unwrap();
+    /// let addr = ln.addr().to_string();
+    /// let s = server.clone();
+    /// // A handler that returns only when its client goes away.
+    /// let h = gonet::go!(move || s.serve(ln, |conn| while conn.read(&mut [0u8; 1]).unwrap_or(0) > 0 {}));
+    /// let mut c = gonet::dial("tcp", &addr).unwrap();
+    /// c.write_all(b"x").unwrap();
+    /// while server.active() == 0 { gonet::runtime::gosched(); }
+    ///
+    /// // ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+    /// let (ctx, cancel) = context::with_timeout(&context::background(), Duration::from_millis(50));
+    /// let err = server.shutdown_context(&ctx).unwrap_err(); // the handler is still busy
+    /// assert_eq!(err.to_string(), "context deadline exceeded");
+    /// cancel();
+    /// drop(c); // the client leaves: the handler returns
+    /// server.shutdown_context(&context::background()).unwrap();
+    /// h.join().unwrap().unwrap();
+    /// ```
+    pub fn shutdown_context(&self, ctx: &crate::context::Context) -> io::Result<()> {
+        self.stop_accepting();
+        let inner = self.inner.clone();
+        // Wakes the wait below when ctx ends (taking the lock first, so that a waiter
+        // that has just seen no error is already waiting).
+        let stop = crate::context::after_func(ctx, move || {
+            drop(inner.lock());
+            inner.changed.notify_all();
+        });
+        let inner = &self.inner;
+        let mut st = inner.lock();
+        log::info!(
+            "gonet: shutting down: {} connections in flight, until the context ends",
+            st.conns.len()
+        );
+        let result = loop {
+            if st.conns.is_empty() {
+                st.done = true;
+                break Ok(());
+            }
+            if let Some(err) = ctx.err() {
+                break Err(err);
+            }
+            st = wait(&inner.changed, st);
+        };
+        drop(st);
+        inner.changed.notify_all();
+        stop();
+        result
+    }
+
+    /// Whether a shutdown has started.
+    pub(crate) fn is_stopping(&self) -> bool {
+        self.inner.stopping.load(Ordering::Acquire)
+    }
+
+    /// The first step of a shutdown, without waiting: stops accepting (closes the
+    /// listeners; `serve` calls return) and runs the [`on_shutdown`](Server::on_shutdown)
+    /// hooks. Returns false if a shutdown had already started. Go: the start of
+    /// `Server.Shutdown` (`inShutdown`, `closeListenersLocked`, `onShutdown`).
+    pub(crate) fn stop_accepting(&self) -> bool {
+        let inner = &self.inner;
+        let (listeners, hooks) = {
+            let mut st = inner.lock();
+            if st.shutting_down {
+                return false;
+            }
+            st.shutting_down = true;
+            inner.stopping.store(true, Ordering::Release);
+            (std::mem::take(&mut st.listeners), st.on_shutdown.clone())
+        };
+        inner.changed.notify_all();
+        for ln in &listeners {
+            let _ = ln.close();
+        }
+        for hook in &hooks {
+            hook();
+        }
+        true
+    }
+
+    /// Closes every idle connection (and new ones silent for 5 s); returns whether no
+    /// connection is left that is not idle. Go: `Server.closeIdleConns`.
+    pub(crate) fn close_idle_conns(&self) -> bool {
+        let tracks: Vec<Arc<ConnTrack>> = self.inner.lock().tracks.values().cloned().collect();
+        let mut quiescent = true;
+        for t in &tracks {
+            if !t.close_if_idle() {
+                quiescent = false;
+            }
+        }
+        quiescent
+    }
+
+    /// Closes every connection now (their coroutines see "use of closed network
+    /// connection"); returns how many there were. Go: the loop in `Server.Close`.
+    pub(crate) fn close_all_conns(&self) -> usize {
+        let conns: Vec<Conn> = self.inner.lock().conns.values().cloned().collect();
+        for c in &conns {
+            let _ = c.close();
+        }
+        conns.len()
+    }
+
     /// Closes the listeners and every connection at once; returns how many were open.
     ///
     /// Go: `srv.Close()`. The same as `shutdown(Duration::ZERO)`.
@@ -592,13 +825,11 @@ impl Server {
             inner.watch_idle();
             inner.watchdog.store(false, Ordering::Release);
         };
-        let spawned = catch_unwind(AssertUnwindSafe(|| {
-            // SAFETY: as for `go!`; the watchdog keeps no thread-locals.
-            unsafe { may::coroutine::Builder::new().spawn(body) }
-        }));
-        if !matches!(spawned, Ok(Ok(_))) {
+        if crate::runtime::try_go(body).is_err() {
             self.inner.watchdog.store(false, Ordering::Release);
-            log::error!("gonet: cannot start the idle-timeout watchdog: idle connections will not be timed out");
+            log::error!(
+                "gonet: cannot start the idle-timeout watchdog: idle connections will not be timed out"
+            );
         }
     }
 }
@@ -610,7 +841,15 @@ impl Inner {
 
     /// A handler returned: forget its connection and tell whoever waits.
     fn finish(&self, id: u64) {
-        self.lock().conns.remove(&id);
+        {
+            let mut st = self.lock();
+            st.conns.remove(&id);
+            st.tracks.remove(&id);
+            if st.shutting_down && st.conns.is_empty() && !st.cutter {
+                // The last handler of a shutdown_context that gave up: serve returns.
+                st.done = true;
+            }
+        }
         self.changed.notify_all();
     }
 
@@ -663,19 +902,27 @@ impl Inner {
 }
 
 /// The coroutine body for one connection: run the handler, catch its panic, close.
-fn run_handler<H: Fn(Conn)>(inner: Arc<Inner>, id: u64, conn: Conn, handler: &H) {
+fn run_handler<H: Fn(Conn, Arc<ConnTrack>)>(
+    inner: Arc<Inner>,
+    id: u64,
+    conn: Conn,
+    track: Arc<ConnTrack>,
+    handler: &H,
+) {
     // Runs even if the coroutine is cancelled (unwound) while parked.
-    struct Finish<'a>(&'a Inner, u64, &'a Conn);
+    struct Finish<'a>(&'a Inner, u64, &'a Conn, Arc<ConnTrack>);
     impl Drop for Finish<'_> {
         fn drop(&mut self) {
-            let _ = self.2.close();
+            if !self.3.detached.load(Ordering::Acquire) {
+                let _ = self.2.close();
+            }
             self.0.finish(self.1);
         }
     }
-    let _finish = Finish(&inner, id, &conn);
+    let _finish = Finish(&inner, id, &conn, track.clone());
     let peer = conn.remote_addr();
     let c = conn.clone();
-    if let Err(panic) = catch_unwind(AssertUnwindSafe(|| handler(c))) {
+    if let Err(panic) = catch_unwind(AssertUnwindSafe(|| handler(c, track))) {
         inner.panics.fetch_add(1, Ordering::Relaxed);
         log::error!("gonet: panic serving {peer}: {}", panic_message(&*panic));
     }
@@ -687,16 +934,22 @@ fn tcp_quiet_time(conn: &Conn) -> Option<Duration> {
     // SAFETY: tcp_info is plain data; all-zero is a valid value for getsockopt to fill.
     let mut info: libc::tcp_info = unsafe { std::mem::zeroed() };
     let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
-    // SAFETY: info and len are valid for writes of the sizes given; the descriptor is
-    // kept open by `conn` for the duration of the call.
-    let rc = unsafe {
-        libc::getsockopt(
-            conn.as_raw_fd(),
-            libc::IPPROTO_TCP,
-            libc::TCP_INFO,
-            (&mut info as *mut libc::tcp_info).cast(),
-            &mut len,
-        )
+    // Holding a reference on the descriptor, so a concurrent close cannot release it.
+    let rc = conn.sock()?.control(|fd| {
+        // SAFETY: info and len are valid for writes of the sizes given; `fd` is open for
+        // the duration of the call.
+        unsafe {
+            libc::getsockopt(
+                fd.as_raw_fd(),
+                libc::IPPROTO_TCP,
+                libc::TCP_INFO,
+                (&mut info as *mut libc::tcp_info).cast(),
+                &mut len,
+            )
+        }
+    });
+    let Ok(rc) = rc else {
+        return None;
     };
     if rc != 0 || (len as usize) < std::mem::size_of::<libc::tcp_info>() / 2 {
         return None;
@@ -778,42 +1031,72 @@ fn wait_timeout<'a>(cv: &Condvar, st: MutexGuard<'a, State>, d: Duration) -> Mut
     }
 }
 
-/// Warns once per process when fewer coroutines fit in the memory-mapping budget than
-/// there are descriptors (or allowed connections) for.
+/// Warns once per process when fewer coroutines fit (in the mapping table, in memory or
+/// under `ulimit -v`: [`crate::runtime::coroutine_capacity`]) than there are descriptors
+/// (or allowed connections) for.
 fn warn_if_short_of_room(max_conns: usize) {
     static WARNED: AtomicBool = AtomicBool::new(false);
     if WARNED.load(Ordering::Relaxed) {
         return;
     }
-    let (Some(coroutines), Some(limit), Some(open)) = (
-        crate::runtime::coroutine_capacity(),
+    let (Some((coroutines, limit)), Some(nofile), Some(open)) = (
+        crate::runtime::coroutine_room(),
         crate::runtime::open_files_limit(),
         crate::runtime::open_files(),
     ) else {
         return;
     };
-    if let Some(msg) = room_warning(coroutines, limit.saturating_sub(open), max_conns) {
+    if let Some(msg) = room_warning(coroutines, nofile.saturating_sub(open), max_conns, limit) {
         if !WARNED.swap(true, Ordering::Relaxed) {
             log::warn!("{msg}");
         }
     }
 }
 
-/// The warning for `warn_if_short_of_room`, if one is due.
-fn room_warning(coroutines: usize, files: usize, max_conns: usize) -> Option<String> {
+/// The warning for `warn_if_short_of_room`, if one is due: it names the limit that
+/// binds and how to raise it.
+fn room_warning(
+    coroutines: usize,
+    files: usize,
+    max_conns: usize,
+    limit: crate::runtime::RoomLimit,
+) -> Option<String> {
+    use crate::runtime::RoomLimit;
     let wanted = if max_conns == 0 {
         files
     } else {
         files.min(max_conns)
     };
-    (coroutines < wanted).then(|| {
-        format!(
-            "gonet: room for about {coroutines} more coroutines (vm.max_map_count: each coroutine \
-             stack is 2 memory mappings), fewer than the {wanted} connections the open-file limit \
-             allows; past that, new connections are closed at once. Raise it with \
-             `sysctl -w vm.max_map_count=262144` (or set a lower Server::max_conns)"
-        )
-    })
+    if coroutines >= wanted {
+        return None;
+    }
+    let (why, raise) = match limit {
+        RoomLimit::MapCount { lightweight: true } => (
+            "the process's memory mappings are at vm.max_map_count, and a new coroutine \
+             stack needs two mappings until it starts",
+            "Raise it with `sysctl -w vm.max_map_count=262144`",
+        ),
+        RoomLimit::MapCount { lightweight: false } => (
+            "vm.max_map_count: each coroutine stack is 2 memory mappings on this kernel, \
+             which has no lightweight guard pages (MADV_GUARD_INSTALL, Linux 6.13+)",
+            "Raise it with `sysctl -w vm.max_map_count=262144`",
+        ),
+        RoomLimit::Memory => (
+            "MemAvailable: a parked coroutine holds about 5.5 KiB",
+            "Give the process more memory",
+        ),
+        RoomLimit::AddressSpace => (
+            "the address space limit, RLIMIT_AS (ulimit -v): each coroutine stack reserves \
+             its full size",
+            "Raise it with `ulimit -v`, or lower the stack size with \
+             gonet::runtime::set_stack_size",
+        ),
+    };
+    Some(format!(
+        "gonet: room for about {coroutines} more coroutines ({why}), fewer than the \
+         {wanted} connections the open-file limit allows; past that, new connections are \
+         closed at once. {raise} (or set a lower Server::max_conns)"
+    ))
 }
 
 #[cfg(test)]
@@ -833,11 +1116,32 @@ mod tests {
 
     #[test]
     fn room_warning_only_when_coroutines_are_short() {
-        assert!(room_warning(32_000, 20_000, 0).is_none());
-        assert!(room_warning(10_000, 20_000, 5_000).is_none());
-        let w = room_warning(10_000, 20_000, 0).expect("a warning");
-        assert!(w.contains("vm.max_map_count"), "{w}");
-        assert!(w.contains("20000"), "{w}");
+        use crate::runtime::RoomLimit;
+        let limits = [
+            RoomLimit::MapCount { lightweight: true },
+            RoomLimit::MapCount { lightweight: false },
+            RoomLimit::Memory,
+            RoomLimit::AddressSpace,
+        ];
+        for limit in limits {
+            assert!(room_warning(32_000, 20_000, 0, limit).is_none());
+            assert!(room_warning(10_000, 20_000, 5_000, limit).is_none());
+            let w = room_warning(10_000, 20_000, 0, limit).expect("a warning");
+            assert!(w.contains("room for about 10000 more coroutines"), "{w}");
+            assert!(w.contains("20000 connections"), "{w}");
+            // The advice fits the limit: the sysctl only where mappings are the limit.
+            let sysctl = w.contains("sysctl -w vm.max_map_count");
+            match limit {
+                RoomLimit::MapCount { .. } => assert!(sysctl, "{w}"),
+                RoomLimit::Memory => assert!(!sysctl && w.contains("MemAvailable"), "{w}"),
+                RoomLimit::AddressSpace => {
+                    assert!(
+                        !sysctl && w.contains("RLIMIT_AS") && w.contains("set_stack_size"),
+                        "{w}"
+                    )
+                }
+            }
+        }
     }
 
     #[test]

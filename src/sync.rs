@@ -18,6 +18,9 @@ use std::time::Duration;
 
 use may::sync::Blocker;
 
+// golang.org/x/sync/errgroup: `use gonet::sync::errgroup;`.
+pub mod errgroup;
+
 /// A mutual exclusion lock that parks the coroutine (not the worker thread) while another
 /// holds it; may's, re-exported.
 ///

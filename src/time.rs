@@ -23,10 +23,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use crate::chan::{never, unclosed_chan, Receiver, Sender};
+use crate::chan::{Receiver, Sender, never, unclosed_chan};
 
 mod format;
-pub use format::{parse_duration, ParseDurationError};
+pub(crate) mod timer;
+pub use format::{ParseDurationError, parse_duration};
 
 // ---------------------------------------------------------------------------------------
 // Public API
@@ -44,7 +45,8 @@ pub use format::{parse_duration, ParseDurationError};
 /// assert!(start.elapsed() >= Duration::from_millis(10));
 /// ```
 pub fn sleep(d: Duration) {
-    may::coroutine::sleep(d);
+    // On gonet's timer thread, not may's (runtime/park.rs says why).
+    crate::runtime::park::sleep(d);
 }
 
 /// A channel that receives the current time once, after `d`.
@@ -246,7 +248,7 @@ struct Task {
     tx: Sender<Instant>,
     /// Bumped (under `state`) by every start, stop and reset: a heap entry carrying an
     /// older generation is dead.
-    gen: AtomicU64,
+    generation: AtomicU64,
     state: Mutex<TaskState>,
 }
 
@@ -260,7 +262,7 @@ impl Task {
         let (tx, rx) = unclosed_chan(1);
         let task = Arc::new(Task {
             tx,
-            gen: AtomicU64::new(0),
+            generation: AtomicU64::new(0),
             state: Mutex::new(TaskState {
                 active: false,
                 period,
@@ -277,27 +279,27 @@ impl Task {
         let mut st = lock(&self.state);
         let was = st.active;
         st.active = false;
-        self.gen.fetch_add(1, Ordering::AcqRel);
+        self.generation.fetch_add(1, Ordering::AcqRel);
         self.tx.drain();
         was
     }
 
     /// Re-arms to fire `d` from now; `period` changes a ticker's period.
     fn reset(self: &Arc<Self>, d: Duration, period: Option<Duration>) -> bool {
-        let (was, gen) = {
+        let (was, generation) = {
             let mut st = lock(&self.state);
             let was = st.active;
             st.active = true;
             if period.is_some() {
                 st.period = period;
             }
-            let gen = self.gen.fetch_add(1, Ordering::AcqRel) + 1;
+            let generation = self.generation.fetch_add(1, Ordering::AcqRel) + 1;
             self.tx.drain();
-            (was, gen)
+            (was, generation)
         };
         // A deadline too far to represent never comes: leave it unscheduled.
         if let Some(when) = Instant::now().checked_add(d) {
-            crate::timer::schedule(when, gen, self.clone());
+            crate::time::timer::schedule(when, generation, self.clone());
         }
         was
     }
@@ -305,15 +307,20 @@ impl Task {
 
 /// A heap entry's tag is the task's generation when it was queued: an entry from an
 /// older generation (stopped or reset since) is dead.
-impl crate::timer::Fire for Task {
-    fn is_live(&self, gen: u64) -> bool {
-        self.gen.load(Ordering::Acquire) == gen && self.tx.receiver_count() > 0
+impl crate::time::timer::Fire for Task {
+    fn is_live(&self, generation: u64) -> bool {
+        self.generation.load(Ordering::Acquire) == generation && self.tx.receiver_count() > 0
     }
 
     /// Sends the time if the entry is live; a ticker queues its next tick.
-    fn fire(self: Arc<Self>, gen: u64, when: Instant, now: Instant) -> Option<(Instant, u64)> {
+    fn fire(
+        self: Arc<Self>,
+        generation: u64,
+        when: Instant,
+        now: Instant,
+    ) -> Option<(Instant, u64)> {
         let mut st = lock(&self.state);
-        if !st.active || self.gen.load(Ordering::Acquire) != gen {
+        if !st.active || self.generation.load(Ordering::Acquire) != generation {
             return None;
         }
         if self.tx.receiver_count() == 0 {
@@ -327,7 +334,7 @@ impl crate::timer::Fire for Task {
                 st.active = false;
                 None
             }
-            Some(p) => Some((next_tick(when, p, now), gen)),
+            Some(p) => Some((next_tick(when, p, now), generation)),
         }
     }
 }

@@ -1,0 +1,1048 @@
+//! The TLS connection. Go: `crypto/tls/conn.go` (`Conn`: `Read`, `Write`, `Handshake`,
+//! `Close`, `CloseWrite`, `ConnectionState`).
+//!
+//! rustls is a state machine without I/O; this file moves its bytes over a gonet
+//! [`net::Conn`](crate::net::Conn), so every wait parks the coroutine in the netpoller
+//! and the conn's deadlines apply to the handshake, reads and writes alike.
+//!
+//! Like Go's, a `Conn` takes a reader and a writer at once (Go's `in` and `out` half
+//! connections): one coroutine at a time reads (the read turn, which owns the buffer of
+//! ciphertext read from the socket) and one writes (the write turn, which owns the buffer
+//! of ciphertext to send). rustls's state sits behind a short lock that is never held
+//! across a wait: each turn takes it only to hand bytes in or take bytes out. Bytes that
+//! the reading side makes rustls want to send (a key update, an alert) are sent by the
+//! reader if the write turn is free, and otherwise by the writer holding it, which looks
+//! again after it lets go.
+
+use std::fmt;
+use std::io::{self, Read, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use rustls::pki_types::ServerName;
+use rustls::server::Acceptor;
+
+use super::common::{Config, ConnectionState};
+use super::error::{self, Context, Fault, RecordHeaderError, net_fault};
+use super::handshake_server::{self, ServerSide};
+use super::record::{RecordTracker, client_hello_versions};
+use crate::crypto::x509;
+use crate::net::{Addr, Conn as NetConn};
+
+/// How much plaintext one pass of `write` encrypts before it goes to the socket.
+const WRITE_CHUNK: usize = 64 * 1024;
+/// The buffer of ciphertext read from the socket.
+const READ_BUF: usize = 32 * 1024;
+/// Go's `closeNotify` write deadline.
+const CLOSE_NOTIFY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A TLS connection over a gonet connection.
+///
+/// Go: `*tls.Conn`. Made by [`server`](super::server), [`client`](super::client),
+/// [`dial`](super::dial) or a TLS [`Listener`](super::Listener)'s `accept`. Methods take
+/// `&self` and the handle is cheap to clone: one coroutine may read while another
+/// writes, as with a plain [`net::Conn`](crate::net::Conn). The handshake runs on the
+/// first read or write, or on [`handshake`](Conn::handshake); the deadlines of the conn
+/// below bound it (a peer that never completes the handshake hits the read deadline).
+///
+/// ```
+/// use gonet::crypto::tls;
+/// use std::io::{Read, Write};
+/// # let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+/// # let cert = gonet::crypto::tls::x509_key_pair(ck.cert.pem().as_bytes(), ck.signing_key.serialize_pem().as_bytes()).unwrap();
+/// # let mut pool = gonet::crypto::x509::CertPool::new();
+/// # pool.append_certs_from_pem(ck.cert.pem().as_bytes());
+/// let server_cfg = tls::Config { certificates: vec![cert], ..Default::default() };
+/// let ln = tls::listen("tcp", "127.0.0.1:0", &server_cfg).unwrap();
+/// let addr = ln.addr().to_string();
+/// let h = gonet::go!(move || {
+///     let mut conn = ln.accept().unwrap();
+///     let mut buf = [0u8; 5];
+///     conn.read_exact(&mut buf).unwrap();
+///     conn.write_all(&buf).unwrap();
+/// });
+/// let client_cfg = tls::Config {
+///     root_cas: Some(pool),
+///     server_name: "localhost".into(),
+///     ..Default::default()
+/// };
+/// let mut conn = tls::dial("tcp", &addr, &client_cfg).unwrap();
+/// conn.write_all(b"hello").unwrap();
+/// let mut buf = [0u8; 5];
+/// conn.read_exact(&mut buf).unwrap();
+/// assert_eq!(&buf, b"hello");
+/// assert_eq!(conn.connection_state().version, tls::VERSION_TLS13);
+/// h.join().unwrap();
+/// ```
+#[derive(Clone)]
+pub struct Conn {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    raw: NetConn,
+    server: bool,
+    /// Why the connection cannot start (a config rustls refused); the handshake says so.
+    setup: Option<Fault>,
+    side: Option<Arc<ServerSide>>,
+    state: Mutex<State>,
+    hs_lock: may::sync::Mutex<()>,
+    hs_done: AtomicBool,
+    hs_err: Mutex<Option<Fault>>,
+    rturn: may::sync::Mutex<InBuf>,
+    wturn: may::sync::Mutex<Vec<u8>>,
+    close_notify_sent: AtomicBool,
+    closed: AtomicBool,
+}
+
+enum Tls {
+    Accepting(Box<Acceptor>),
+    Conn(Box<rustls::Connection>),
+    /// Only when the config could not be used (see `Inner::setup`).
+    None,
+}
+
+struct State {
+    tls: Tls,
+    records: RecordTracker,
+    /// Go's `c.in.err`: what every later read returns.
+    rerr: Option<Fault>,
+    /// Go's `c.out.err`.
+    werr: Option<Fault>,
+    client_protos: Vec<String>,
+    client_versions: Vec<u16>,
+    sni: String,
+}
+
+impl State {
+    fn conn(&mut self) -> Option<&mut rustls::Connection> {
+        match &mut self.tls {
+            Tls::Conn(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    fn wants_write(&self) -> bool {
+        matches!(&self.tls, Tls::Conn(c) if c.wants_write())
+    }
+
+    fn context(&self) -> Context<'_> {
+        let tls13 = match &self.tls {
+            Tls::Conn(c) => c.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_3),
+            _ => false,
+        };
+        Context {
+            server: matches!(&self.tls, Tls::Accepting(_))
+                || matches!(&self.tls, Tls::Conn(c) if matches!(**c, rustls::Connection::Server(_))),
+            last_record_len: self.records.last_len,
+            client_protos: &self.client_protos,
+            client_versions: &self.client_versions,
+            tls13,
+        }
+    }
+}
+
+/// Ciphertext read from the socket and not yet handed to rustls.
+struct InBuf {
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+}
+
+impl InBuf {
+    fn pending(&self) -> &[u8] {
+        &self.buf[self.start..self.end]
+    }
+
+    fn has_data(&self) -> bool {
+        self.start < self.end
+    }
+
+    /// Room to read into (the buffer is made on first use, and compacted here).
+    fn space(&mut self) -> &mut [u8] {
+        if self.buf.is_empty() {
+            self.buf = vec![0; READ_BUF];
+        }
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+        }
+        &mut self.buf[self.end..]
+    }
+}
+
+/// What a read from the socket gave.
+enum Got {
+    Bytes,
+    Eof,
+}
+
+impl Conn {
+    fn new(
+        raw: NetConn,
+        server: bool,
+        tls: Result<Tls, Fault>,
+        side: Option<Arc<ServerSide>>,
+    ) -> Conn {
+        let (tls, setup) = match tls {
+            Ok(t) => (t, None),
+            Err(f) => (Tls::None, Some(f)),
+        };
+        Conn {
+            inner: Arc::new(Inner {
+                raw,
+                server,
+                setup,
+                side,
+                state: Mutex::new(State {
+                    tls,
+                    records: if server {
+                        RecordTracker::capturing()
+                    } else {
+                        RecordTracker::default()
+                    },
+                    rerr: None,
+                    werr: None,
+                    client_protos: Vec::new(),
+                    client_versions: Vec::new(),
+                    sni: String::new(),
+                }),
+                hs_lock: may::sync::Mutex::new(()),
+                hs_done: AtomicBool::new(false),
+                hs_err: Mutex::new(None),
+                rturn: may::sync::Mutex::new(InBuf {
+                    buf: Vec::new(),
+                    start: 0,
+                    end: 0,
+                }),
+                wturn: may::sync::Mutex::new(Vec::new()),
+                close_notify_sent: AtomicBool::new(false),
+                closed: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    /// The server side of a connection, with the server setup of a listener.
+    pub(crate) fn server_with(raw: NetConn, side: Result<Arc<ServerSide>, Fault>) -> Conn {
+        match side {
+            Ok(side) => Conn::new(raw, true, Ok(Tls::Accepting(Box::default())), Some(side)),
+            Err(f) => Conn::new(raw, true, Err(f), None),
+        }
+    }
+
+    /// The client side of a connection, verifying (and sending SNI for)
+    /// `config.server_name`.
+    pub(crate) fn client_with(raw: NetConn, config: &Config) -> Conn {
+        let tls = (|| {
+            let cc = super::handshake_client::client_config(config)?;
+            let name = server_name(config, &raw)?;
+            let c = rustls::ClientConnection::new(cc, name)
+                .map_err(|e| error::from_rustls(&e, &no_context()))?;
+            Ok(Tls::Conn(Box::new(rustls::Connection::Client(c))))
+        })();
+        let conn = Conn::new(raw, false, tls, None);
+        conn.state().sni = config.server_name.clone();
+        conn
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.inner
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs the handshake now, if it has not run: parks until it is done, fails, or a
+    /// deadline of the conn below passes. A failed handshake's error is returned by
+    /// every later call, as in Go.
+    ///
+    /// Go: `conn.Handshake()`. Reads and writes call it first, so calling it is only
+    /// needed to see the handshake's outcome (or the connection state) before any I/O.
+    ///
+    /// ```
+    /// use gonet::crypto::tls;
+    /// let ln = gonet::listen("tcp", "127.0.0.1:0").unwrap();
+    /// let raw = gonet::dial("tcp", &ln.addr().to_string()).unwrap();
+    /// let _peer = ln.accept().unwrap(); // accepts, but never speaks TLS
+    /// raw.set_read_deadline(Some(std::time::Instant::now() + std::time::Duration::from_millis(50))).unwrap();
+    /// let conn = tls::client(raw, &tls::Config { insecure_skip_verify: true, ..Default::default() });
+    /// let err = conn.handshake().unwrap_err();
+    /// assert!(gonet::is_timeout(&err), "{err}");
+    /// ```
+    pub fn handshake(&self) -> io::Result<()> {
+        if self.inner.hs_done.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let _one = self
+            .inner
+            .hs_lock
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if self.inner.hs_done.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        if let Some(f) = &*self.hs_err() {
+            return Err(f.to_io());
+        }
+        match self.run_handshake() {
+            Ok(()) => {
+                self.inner.hs_done.store(true, Ordering::Release);
+                Ok(())
+            }
+            Err(f) => {
+                let e = f.to_io();
+                *self.hs_err() = Some(f);
+                Err(e)
+            }
+        }
+    }
+
+    fn hs_err(&self) -> MutexGuard<'_, Option<Fault>> {
+        self.inner
+            .hs_err
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn run_handshake(&self) -> Result<(), Fault> {
+        if let Some(f) = &self.inner.setup {
+            return Err(f.clone());
+        }
+        if self.inner.server {
+            self.accept_client_hello()?;
+        }
+        loop {
+            let (handshaking, wants_write) = {
+                let mut st = self.state();
+                let Some(c) = st.conn() else {
+                    return Err(Fault::msg("tls: internal error: no connection"));
+                };
+                (c.is_handshaking(), c.wants_write())
+            };
+            if wants_write {
+                let mut out = self.wturn();
+                self.flush(&mut out)?;
+                continue;
+            }
+            if !handshaking {
+                return Ok(());
+            }
+            let mut input = self.rturn();
+            if !input.has_data() {
+                if let Got::Eof = self.fill(&mut input)? {
+                    let at_boundary = self.state().records.at_boundary();
+                    return Err(if at_boundary {
+                        Fault::Eof
+                    } else {
+                        Fault::UnexpectedEof
+                    });
+                }
+            }
+            let r = self.feed(&mut input);
+            drop(input);
+            if let Err(f) = r {
+                self.send_alert_best_effort();
+                return Err(f);
+            }
+        }
+    }
+
+    /// The server's first step: read the ClientHello, pick the certificate (Go's
+    /// `getCertificate`, outside any lock: the callback may park), and make the
+    /// rustls connection.
+    fn accept_client_hello(&self) -> Result<(), Fault> {
+        let mut input = self.rturn();
+        let accepted = loop {
+            {
+                let mut st = self.state();
+                let Tls::Accepting(acceptor) = &mut st.tls else {
+                    return Ok(());
+                };
+                match acceptor.accept() {
+                    Ok(Some(a)) => break a,
+                    Ok(None) => {}
+                    Err((e, mut alert)) => {
+                        let f = self.map_with_hello(&mut st, &e);
+                        drop(st);
+                        let _ = alert.write_all(&mut &self.inner.raw);
+                        return Err(f);
+                    }
+                }
+            }
+            if !input.has_data() {
+                if let Got::Eof = self.fill(&mut input)? {
+                    let at_boundary = self.state().records.at_boundary();
+                    return Err(if at_boundary {
+                        Fault::Eof
+                    } else {
+                        Fault::UnexpectedEof
+                    });
+                }
+            }
+            self.feed(&mut input)?;
+        };
+        drop(input);
+        let Some(side) = &self.inner.side else {
+            return Err(Fault::msg("tls: internal error: no server configuration"));
+        };
+        let hello = handshake_server::hello_info(&accepted.client_hello(), &self.inner.raw);
+        let mut config = if side.chooses() {
+            let schemes = accepted.client_hello().signature_schemes().to_vec();
+            side.with_key(side.choose(&hello, &schemes)?)
+        } else {
+            side.base.clone()
+        };
+        let fallback =
+            handshake_server::http11_fallback(&config.alpn_protocols, &hello.supported_protos);
+        let chacha = super::cipher_suites::client_prefers_chacha(&hello.cipher_suites);
+        if fallback || chacha {
+            let mut c = (*config).clone();
+            if fallback {
+                // Go's negotiateALPN: an "http/1.1" client reaches an "h2"-only server
+                // as if neither spoke ALPN (Go issue 46310).
+                c.alpn_protocols.clear();
+            }
+            if chacha {
+                c.ignore_client_order = false;
+            }
+            config = Arc::new(c);
+        }
+        let mut st = self.state();
+        st.sni = hello.server_name;
+        st.client_protos = hello.supported_protos;
+        match accepted.into_connection(config) {
+            Ok(sc) => {
+                st.tls = Tls::Conn(Box::new(rustls::Connection::Server(sc)));
+                st.records.stop_capture();
+                Ok(())
+            }
+            Err((e, mut alert)) => {
+                let f = self.map_with_hello(&mut st, &e);
+                drop(st);
+                let _ = alert.write_all(&mut &self.inner.raw);
+                Err(f)
+            }
+        }
+    }
+
+    /// Maps a server-side error, with the client's versions read from its hello.
+    fn map_with_hello(&self, st: &mut State, e: &rustls::Error) -> Fault {
+        if let Some(v) = client_hello_versions(st.records.first_record()) {
+            st.client_versions = v;
+        }
+        error::from_rustls(e, &st.context())
+    }
+
+    fn rturn(&self) -> may::sync::MutexGuard<'_, InBuf> {
+        self.inner
+            .rturn
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn wturn(&self) -> may::sync::MutexGuard<'_, Vec<u8>> {
+        self.inner
+            .wturn
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Reads from the socket into `input` (parks; the read deadline applies).
+    fn fill(&self, input: &mut InBuf) -> Result<Got, Fault> {
+        match self.inner.raw.read(input.space()) {
+            Ok(0) => Ok(Got::Eof),
+            Ok(n) => {
+                input.end += n;
+                Ok(Got::Bytes)
+            }
+            Err(e) => Err(net_fault(&e)),
+        }
+    }
+
+    /// Hands what `input` holds to rustls (as much as it takes) and lets it process it.
+    fn feed(&self, input: &mut InBuf) -> Result<(), Fault> {
+        let mut st = self.state();
+        let st = &mut *st;
+        let pending = input.pending();
+        let mut rd = pending;
+        let taken = match &mut st.tls {
+            Tls::Accepting(a) => a.read_tls(&mut rd),
+            Tls::Conn(c) => c.read_tls(&mut rd),
+            Tls::None => return Err(Fault::msg("tls: internal error: no connection")),
+        };
+        let n = match taken {
+            Ok(n) => n,
+            // rustls wants its plaintext read first: nothing taken now.
+            Err(e) if e.kind() == io::ErrorKind::Other => 0,
+            Err(e) => return Err(error::internal(e)),
+        };
+        if let Err(bad) = st.records.observe(&pending[..n]) {
+            // Go answers a plaintext peer only if nothing was sent to it yet.
+            let conn = (bad.plaintext_peer && st.records.first_record().len() <= 5)
+                .then(|| self.inner.raw.clone());
+            return Err(Fault::Record(Box::new(RecordHeaderError {
+                msg: bad.msg,
+                record_header: bad.header,
+                conn,
+            })));
+        }
+        input.start += n;
+        if let Tls::Conn(c) = &mut st.tls {
+            if let Err(e) = c.process_new_packets() {
+                return Err(error::from_rustls(&e, &st.context()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Tells rustls the stream ended.
+    fn feed_eof(&self) {
+        let mut st = self.state();
+        if let Some(c) = st.conn() {
+            let _ = c.read_tls(&mut io::empty());
+        }
+    }
+
+    /// Sends everything rustls has queued. Holds the write turn (`out`).
+    fn flush(&self, out: &mut Vec<u8>) -> Result<(), Fault> {
+        loop {
+            {
+                let mut st = self.state();
+                if let Some(f) = &st.werr {
+                    return Err(f.clone());
+                }
+                let Some(c) = st.conn() else { return Ok(()) };
+                if !c.wants_write() {
+                    return Ok(());
+                }
+                out.clear();
+                while c.wants_write() {
+                    if let Err(e) = c.write_tls(out) {
+                        return Err(error::internal(e));
+                    }
+                }
+            }
+            if let Err(e) = self.inner.raw.write(out) {
+                let f = net_fault(&e);
+                self.state().werr = Some(f.clone());
+                return Err(f);
+            }
+        }
+    }
+
+    /// Sends what the reading side queued, unless a writer holds the write turn (it
+    /// sends it, see the module notes).
+    fn flush_soon(&self) {
+        loop {
+            let Ok(mut out) = self.inner.wturn.try_lock() else {
+                return;
+            };
+            if self.flush(&mut out).is_err() {
+                // The write side is broken (its error is kept): nothing more to send.
+                return;
+            }
+            drop(out);
+            if !self.state().wants_write() {
+                return;
+            }
+        }
+    }
+
+    /// After a fatal error rustls has queued an alert: send it if nobody is writing.
+    fn send_alert_best_effort(&self) {
+        if let Ok(mut out) = self.inner.wturn.try_lock() {
+            let _ = self.flush(&mut out);
+        }
+    }
+
+    /// Reads decrypted data into `buf`, parking until some arrives; `Ok(0)` is the end of
+    /// the stream (the peer's close_notify, or a close at a record boundary, which Go
+    /// also reads as `io.EOF`).
+    ///
+    /// Go: `conn.Read(b)`. Runs the handshake first if needed. A close in the middle of
+    /// a record is `unexpected EOF`; a passed read deadline is the conn's `i/o timeout`
+    /// (and, as in Go, the read may be tried again after the deadline is moved).
+    ///
+    /// ```
+    /// # use gonet::crypto::tls;
+    /// # let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    /// # let cert = gonet::crypto::tls::x509_key_pair(ck.cert.pem().as_bytes(), ck.signing_key.serialize_pem().as_bytes()).unwrap();
+    /// # let mut pool = gonet::crypto::x509::CertPool::new();
+    /// # pool.append_certs_from_pem(ck.cert.pem().as_bytes());
+    /// # let ln = tls::listen("tcp", "127.0.0.1:0", &tls::Config { certificates: vec![cert], ..Default::default() }).unwrap();
+    /// # let addr = ln.addr().to_string();
+    /// # let h = gonet::go!(move || { let c = ln.accept().unwrap(); c.write(b"hi").unwrap(); c.close().unwrap(); });
+    /// # let cfg = tls::Config { root_cas: Some(pool), server_name: "localhost".into(), ..Default::default() };
+    /// let conn = tls::dial("tcp", &addr, &cfg).unwrap();
+    /// let mut buf = [0u8; 16];
+    /// let n = conn.read(&mut buf).unwrap();
+    /// assert_eq!(&buf[..n], b"hi");
+    /// assert_eq!(conn.read(&mut buf).unwrap(), 0); // close_notify: end of stream
+    /// # h.join().unwrap();
+    /// ```
+    pub fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.handshake()?;
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let mut input = self.rturn();
+        loop {
+            {
+                let mut st = self.state();
+                if let Some(f) = &st.rerr {
+                    return Err(f.to_io());
+                }
+                let Some(c) = st.conn() else {
+                    return Err(Fault::msg("tls: internal error: no connection").to_io());
+                };
+                match c.reader().read(buf) {
+                    Ok(n) => return Ok(n),
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                        if st.records.at_boundary() {
+                            return Ok(0);
+                        }
+                        st.rerr = Some(Fault::UnexpectedEof);
+                        return Err(Fault::UnexpectedEof.to_io());
+                    }
+                    Err(e) => return Err(error::internal(e).to_io()),
+                }
+            }
+            if !input.has_data() {
+                match self.fill(&mut input) {
+                    Ok(Got::Bytes) => {}
+                    Ok(Got::Eof) => {
+                        self.feed_eof();
+                        continue;
+                    }
+                    Err(f) => {
+                        if f.is_permanent() {
+                            self.state().rerr = Some(f.clone());
+                        }
+                        return Err(f.to_io());
+                    }
+                }
+            }
+            let r = self.feed(&mut input);
+            if let Err(f) = r {
+                self.state().rerr = Some(f.clone());
+                self.send_alert_best_effort();
+                return Err(f.to_io());
+            }
+            if self.state().wants_write() {
+                self.flush_soon();
+            }
+        }
+    }
+
+    /// Encrypts and sends all of `buf`, parking while the socket's buffer is full.
+    ///
+    /// Go: `conn.Write(b)`. Runs the handshake first if needed. After
+    /// [`close_write`](Conn::close_write) it fails with `tls: protocol is shutdown`; a
+    /// failed write (a passed write deadline too) leaves the connection unable to write,
+    /// as in Go, since a record may have been cut short.
+    ///
+    /// ```
+    /// # use gonet::crypto::tls;
+    /// # let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    /// # let cert = gonet::crypto::tls::x509_key_pair(ck.cert.pem().as_bytes(), ck.signing_key.serialize_pem().as_bytes()).unwrap();
+    /// # let mut pool = gonet::crypto::x509::CertPool::new();
+    /// # pool.append_certs_from_pem(ck.cert.pem().as_bytes());
+    /// # let ln = tls::listen("tcp", "127.0.0.1:0", &tls::Config { certificates: vec![cert], ..Default::default() }).unwrap();
+    /// # let addr = ln.addr().to_string();
+    /// # let h = gonet::go!(move || { let c = ln.accept().unwrap(); let mut b = [0u8; 3]; c.read_full(&mut b).unwrap(); b });
+    /// # let cfg = tls::Config { root_cas: Some(pool), server_name: "localhost".into(), ..Default::default() };
+    /// let conn = tls::dial("tcp", &addr, &cfg).unwrap();
+    /// assert_eq!(conn.write(b"abc").unwrap(), 3);
+    /// # assert_eq!(&h.join().unwrap(), b"abc");
+    /// ```
+    pub fn write(&self, buf: &[u8]) -> io::Result<usize> {
+        self.handshake()?;
+        let mut out = self.wturn();
+        if self.inner.close_notify_sent.load(Ordering::Acquire) {
+            return Err(Fault::msg("tls: protocol is shutdown").to_io());
+        }
+        let mut done = 0;
+        while done < buf.len() || done == 0 {
+            let end = buf.len().min(done + WRITE_CHUNK);
+            {
+                let mut st = self.state();
+                if let Some(f) = &st.werr {
+                    return if done > 0 { Ok(done) } else { Err(f.to_io()) };
+                }
+                let Some(c) = st.conn() else {
+                    return Err(Fault::msg("tls: internal error: no connection").to_io());
+                };
+                done += c.writer().write(&buf[done..end])?;
+            }
+            if let Err(f) = self.flush(&mut out) {
+                return if done > 0 { Ok(done) } else { Err(f.to_io()) };
+            }
+            if buf.is_empty() {
+                break;
+            }
+        }
+        drop(out);
+        if self.state().wants_write() {
+            self.flush_soon();
+        }
+        Ok(done)
+    }
+
+    /// Reads exactly `buf.len()` bytes. Go: `io.ReadFull(conn, buf)`.
+    ///
+    /// ```
+    /// # use gonet::crypto::tls;
+    /// # let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    /// # let cert = gonet::crypto::tls::x509_key_pair(ck.cert.pem().as_bytes(), ck.signing_key.serialize_pem().as_bytes()).unwrap();
+    /// # let mut pool = gonet::crypto::x509::CertPool::new();
+    /// # pool.append_certs_from_pem(ck.cert.pem().as_bytes());
+    /// # let ln = tls::listen("tcp", "127.0.0.1:0", &tls::Config { certificates: vec![cert], ..Default::default() }).unwrap();
+    /// # let addr = ln.addr().to_string();
+    /// # let h = gonet::go!(move || { let c = ln.accept().unwrap(); c.write(b"he").unwrap(); c.write(b"llo").unwrap(); });
+    /// # let cfg = tls::Config { root_cas: Some(pool), server_name: "localhost".into(), ..Default::default() };
+    /// let conn = tls::dial("tcp", &addr, &cfg).unwrap();
+    /// let mut buf = [0u8; 5];
+    /// conn.read_full(&mut buf).unwrap();
+    /// assert_eq!(&buf, b"hello");
+    /// # h.join().unwrap();
+    /// ```
+    pub fn read_full(&self, buf: &mut [u8]) -> io::Result<()> {
+        (&mut &*self).read_exact(buf)
+    }
+
+    /// Sends close_notify (if the handshake is done and no write is in flight, within
+    /// 5 seconds) and closes the connection below.
+    ///
+    /// Go: `conn.Close()`. A parked read or write on the conn fails with "use of closed
+    /// network connection".
+    ///
+    /// ```
+    /// # use gonet::crypto::tls;
+    /// let ln = gonet::listen("tcp", "127.0.0.1:0").unwrap();
+    /// let raw = gonet::dial("tcp", &ln.addr().to_string()).unwrap();
+    /// let conn = tls::client(raw, &tls::Config::default());
+    /// conn.close().unwrap();
+    /// assert!(gonet::is_closed(&conn.close().unwrap_err()));
+    /// ```
+    pub fn close(&self) -> io::Result<()> {
+        if !self.inner.closed.swap(true, Ordering::AcqRel)
+            && self.inner.hs_done.load(Ordering::Acquire)
+        {
+            // Go: a Close during a Write only breaks the Write (no alert).
+            if let Ok(mut out) = self.inner.wturn.try_lock() {
+                let _ = self.close_notify(&mut out);
+            }
+        }
+        self.inner.raw.close()
+    }
+
+    /// Go's `closeNotify`: the alert, once, with a write deadline of 5 s, after which
+    /// the write deadline is now (so nothing else can be written).
+    fn close_notify(&self, out: &mut Vec<u8>) -> Result<(), Fault> {
+        if self.inner.close_notify_sent.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        let _ = self
+            .inner
+            .raw
+            .set_write_deadline(Some(Instant::now() + CLOSE_NOTIFY_TIMEOUT));
+        if let Some(c) = self.state().conn() {
+            c.send_close_notify();
+        }
+        let r = self.flush(out);
+        let _ = self.inner.raw.set_write_deadline(Some(Instant::now()));
+        r
+    }
+
+    /// Sends close_notify: the peer reads end of stream, this side can still read.
+    /// Later writes fail with `tls: protocol is shutdown`.
+    ///
+    /// Go: `conn.CloseWrite()`; before the handshake is done it fails with
+    /// `tls: CloseWrite called before handshake complete`. (As in Go, the TCP
+    /// connection itself stays open in both directions.)
+    ///
+    /// ```
+    /// # use gonet::crypto::tls;
+    /// # let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    /// # let cert = gonet::crypto::tls::x509_key_pair(ck.cert.pem().as_bytes(), ck.signing_key.serialize_pem().as_bytes()).unwrap();
+    /// # let mut pool = gonet::crypto::x509::CertPool::new();
+    /// # pool.append_certs_from_pem(ck.cert.pem().as_bytes());
+    /// # let ln = tls::listen("tcp", "127.0.0.1:0", &tls::Config { certificates: vec![cert], ..Default::default() }).unwrap();
+    /// # let addr = ln.addr().to_string();
+    /// # let h = gonet::go!(move || { let c = ln.accept().unwrap(); let mut v = Vec::new(); std::io::Read::read_to_end(&mut &c, &mut v).unwrap(); c.write(b"bye").unwrap(); v });
+    /// # let cfg = tls::Config { root_cas: Some(pool), server_name: "localhost".into(), ..Default::default() };
+    /// let conn = tls::dial("tcp", &addr, &cfg).unwrap();
+    /// conn.write(b"all of it").unwrap();
+    /// conn.close_write().unwrap();
+    /// let mut buf = [0u8; 3];
+    /// conn.read_full(&mut buf).unwrap(); // the reading side still works
+    /// assert_eq!(&buf, b"bye");
+    /// # assert_eq!(h.join().unwrap(), b"all of it");
+    /// ```
+    pub fn close_write(&self) -> io::Result<()> {
+        if !self.inner.hs_done.load(Ordering::Acquire) {
+            return Err(Fault::msg("tls: CloseWrite called before handshake complete").to_io());
+        }
+        let mut out = self.wturn();
+        self.close_notify(&mut out).map_err(|f| f.to_io())
+    }
+
+    /// What the handshake negotiated (defaults before it completes).
+    ///
+    /// Go: `conn.ConnectionState()`.
+    ///
+    /// ```
+    /// # use gonet::crypto::tls;
+    /// # let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    /// # let cert = gonet::crypto::tls::x509_key_pair(ck.cert.pem().as_bytes(), ck.signing_key.serialize_pem().as_bytes()).unwrap();
+    /// # let mut pool = gonet::crypto::x509::CertPool::new();
+    /// # pool.append_certs_from_pem(ck.cert.pem().as_bytes());
+    /// # let cfg = tls::Config { certificates: vec![cert], next_protos: vec!["h2".into()], ..Default::default() };
+    /// # let ln = tls::listen("tcp", "127.0.0.1:0", &cfg).unwrap();
+    /// # let addr = ln.addr().to_string();
+    /// # let h = gonet::go!(move || { let c = ln.accept().unwrap(); c.handshake().unwrap(); c.connection_state() });
+    /// let cfg = tls::Config {
+    ///     root_cas: Some(pool),
+    ///     server_name: "localhost".into(),
+    ///     next_protos: vec!["h2".into(), "http/1.1".into()],
+    ///     ..Default::default()
+    /// };
+    /// let conn = tls::dial("tcp", &addr, &cfg).unwrap();
+    /// let st = conn.connection_state();
+    /// assert!(st.handshake_complete);
+    /// assert_eq!(st.negotiated_protocol, "h2");
+    /// assert_eq!(st.peer_certificates[0].dns_names, ["localhost"]);
+    /// assert_eq!(h.join().unwrap().server_name, "localhost"); // the SNI the server saw
+    /// ```
+    pub fn connection_state(&self) -> ConnectionState {
+        let done = self.inner.hs_done.load(Ordering::Acquire);
+        let mut st = self.state();
+        let sni = st.sni.clone();
+        let Some(c) = st.conn() else {
+            return ConnectionState {
+                server_name: sni,
+                ..ConnectionState::default()
+            };
+        };
+        ConnectionState {
+            version: c.protocol_version().map_or(0, u16::from),
+            handshake_complete: done && !c.is_handshaking(),
+            did_resume: c.handshake_kind() == Some(rustls::HandshakeKind::Resumed),
+            cipher_suite: c
+                .negotiated_cipher_suite()
+                .map_or(0, |s| u16::from(s.suite())),
+            negotiated_protocol: c
+                .alpn_protocol()
+                .map(|p| String::from_utf8_lossy(p).into_owned())
+                .unwrap_or_default(),
+            negotiated_protocol_is_mutual: true,
+            server_name: sni,
+            peer_certificates: c
+                .peer_certificates()
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|d| x509::parse_certificate(d).ok())
+                .collect(),
+        }
+    }
+
+    /// The connection below. Go: `conn.NetConn()`.
+    ///
+    /// ```
+    /// # use gonet::crypto::tls;
+    /// let ln = gonet::listen("tcp", "127.0.0.1:0").unwrap();
+    /// let raw = gonet::dial("tcp", &ln.addr().to_string()).unwrap();
+    /// let conn = tls::client(raw.clone(), &tls::Config::default());
+    /// assert_eq!(conn.net_conn().local_addr(), raw.local_addr());
+    /// ```
+    pub fn net_conn(&self) -> &NetConn {
+        &self.inner.raw
+    }
+
+    /// The local address. Go: `conn.LocalAddr()`.
+    ///
+    /// ```
+    /// # use gonet::crypto::tls;
+    /// let ln = gonet::listen("tcp", "127.0.0.1:0").unwrap();
+    /// let conn = tls::client(gonet::dial("tcp", &ln.addr().to_string()).unwrap(), &tls::Config::default());
+    /// assert_eq!(conn.remote_addr(), ln.addr());
+    /// assert_ne!(conn.local_addr(), ln.addr());
+    /// ```
+    pub fn local_addr(&self) -> Addr {
+        self.inner.raw.local_addr()
+    }
+
+    /// The remote address. Go: `conn.RemoteAddr()`.
+    ///
+    /// ```
+    /// # use gonet::crypto::tls;
+    /// let ln = gonet::listen("tcp", "127.0.0.1:0").unwrap();
+    /// let conn = tls::client(gonet::dial("tcp", &ln.addr().to_string()).unwrap(), &tls::Config::default());
+    /// assert_eq!(conn.remote_addr(), ln.addr());
+    /// ```
+    pub fn remote_addr(&self) -> Addr {
+        self.inner.raw.remote_addr()
+    }
+
+    /// Sets the read and write deadlines of the conn below (the handshake is bound by
+    /// them too). Go: `conn.SetDeadline(t)`.
+    ///
+    /// ```
+    /// # use gonet::crypto::tls;
+    /// let ln = gonet::listen("tcp", "127.0.0.1:0").unwrap();
+    /// let conn = tls::client(gonet::dial("tcp", &ln.addr().to_string()).unwrap(), &tls::Config::default());
+    /// conn.set_deadline(Some(std::time::Instant::now())).unwrap();
+    /// ```
+    pub fn set_deadline(&self, t: Option<Instant>) -> io::Result<()> {
+        self.inner.raw.set_deadline(t)
+    }
+
+    /// Sets the read deadline. Go: `conn.SetReadDeadline(t)`.
+    ///
+    /// ```
+    /// # use gonet::crypto::tls;
+    /// let ln = gonet::listen("tcp", "127.0.0.1:0").unwrap();
+    /// let conn = tls::client(gonet::dial("tcp", &ln.addr().to_string()).unwrap(), &tls::Config::default());
+    /// conn.set_read_deadline(None).unwrap();
+    /// ```
+    pub fn set_read_deadline(&self, t: Option<Instant>) -> io::Result<()> {
+        self.inner.raw.set_read_deadline(t)
+    }
+
+    /// Sets the write deadline. Go: `conn.SetWriteDeadline(t)`.
+    ///
+    /// ```
+    /// # use gonet::crypto::tls;
+    /// let ln = gonet::listen("tcp", "127.0.0.1:0").unwrap();
+    /// let conn = tls::client(gonet::dial("tcp", &ln.addr().to_string()).unwrap(), &tls::Config::default());
+    /// conn.set_write_deadline(None).unwrap();
+    /// ```
+    pub fn set_write_deadline(&self, t: Option<Instant>) -> io::Result<()> {
+        self.inner.raw.set_write_deadline(t)
+    }
+
+    /// Checks the peer's certificate against `host`, as the handshake checked
+    /// `server_name`. Go: `conn.VerifyHostname(host)` (on a client, after the handshake;
+    /// the chain itself was verified by the handshake).
+    ///
+    /// ```
+    /// # use gonet::crypto::tls;
+    /// let ln = gonet::listen("tcp", "127.0.0.1:0").unwrap();
+    /// let conn = tls::client(gonet::dial("tcp", &ln.addr().to_string()).unwrap(), &tls::Config::default());
+    /// let err = conn.verify_hostname("example.com").unwrap_err();
+    /// assert_eq!(err.to_string(), "tls: handshake has not yet been performed");
+    /// ```
+    pub fn verify_hostname(&self, host: &str) -> io::Result<()> {
+        if self.inner.server {
+            return Err(Fault::msg("tls: VerifyHostname called on TLS server connection").to_io());
+        }
+        if !self.inner.hs_done.load(Ordering::Acquire) {
+            return Err(Fault::msg("tls: handshake has not yet been performed").to_io());
+        }
+        let st = self.connection_state();
+        let Some(leaf) = st.peer_certificates.into_iter().next() else {
+            return Err(Fault::msg("tls: handshake did not verify certificate chain").to_io());
+        };
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let ok = match host.parse::<std::net::IpAddr>() {
+            Ok(ip) => leaf.ip_addresses.contains(&ip),
+            Err(_) => leaf
+                .dns_names
+                .iter()
+                .any(|d| x509::match_hostnames(d, host)),
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                x509::HostnameError {
+                    certificate: leaf,
+                    host: host.to_string(),
+                },
+            ))
+        }
+    }
+}
+
+/// The name a client verifies: the config's (brackets of an IPv6 literal dropped), or,
+/// with `insecure_skip_verify` and no name, the peer's IP (which sends no SNI, as Go
+/// sends none without a name).
+fn server_name(config: &Config, raw: &NetConn) -> Result<ServerName<'static>, Fault> {
+    let name = config
+        .server_name
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    if name.is_empty() {
+        if !config.insecure_skip_verify {
+            return Err(Fault::msg(
+                "tls: either ServerName or InsecureSkipVerify must be specified in the tls.Config",
+            ));
+        }
+        let ip = raw
+            .remote_addr()
+            .socket_addr()
+            .map_or(std::net::IpAddr::from([127, 0, 0, 1]), |a| a.ip());
+        return Ok(ServerName::IpAddress(ip.into()));
+    }
+    ServerName::try_from(name.to_string())
+        .map_err(|_| Fault::msg(format!("tls: invalid server name {name:?}")))
+}
+
+fn no_context() -> Context<'static> {
+    Context {
+        server: false,
+        last_record_len: 0,
+        client_protos: &[],
+        client_versions: &[],
+        tls13: false,
+    }
+}
+
+impl fmt::Debug for Conn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("tls::Conn")
+            .field("server", &self.inner.server)
+            .field("local", &self.local_addr().to_string())
+            .field("remote", &self.remote_addr().to_string())
+            .field(
+                "handshake_complete",
+                &self.inner.hs_done.load(Ordering::Relaxed),
+            )
+            .finish()
+    }
+}
+
+impl Read for Conn {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        Conn::read(self, buf)
+    }
+}
+
+impl Read for &Conn {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        Conn::read(self, buf)
+    }
+}
+
+impl Write for Conn {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        Conn::write(self, buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Write for &Conn {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        Conn::write(self, buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
