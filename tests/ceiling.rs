@@ -4,16 +4,26 @@
 //! - the descriptor ceiling: a server under `prlimit --nofile=64:64` flooded past it backs
 //!   off on EMFILE without spinning (its CPU time is measured from /proc/PID/stat), keeps
 //!   serving the connections it holds, and serves new ones once the flood ends;
-//! - the coroutine ceiling: each may coroutine stack is two memory mappings and Linux caps
-//!   a process at `vm.max_map_count` of them. A child uses up its own mapping budget (one
-//!   page at a time, cheaply), so that the next coroutine spawn fails: the new connection
-//!   is closed cleanly, the process and its held connections go on, and once the budget is
-//!   given back new connections are served again; a server started with less coroutine
-//!   room than descriptor room warns once, naming the sysctl.
-//! - the real thing: a child spawns parked coroutines until may cannot map another stack
-//!   (32,734 here, with the default `vm.max_map_count` of 65530; about 0.6 s and 300 MB),
-//!   and its server still answers: its held connection is served, a new one is closed
-//!   cleanly, and once the coroutines end new ones are served again.
+//! - a full mapping table: Linux caps a process at `vm.max_map_count` memory mappings, and
+//!   with mprotect guards (Linux before 6.13; forced here with
+//!   `GONETDEBUG=stackguard=mprotect`) every stack is two. A child uses up its own mapping
+//!   budget with mappings of its own (one page at a time, cheaply, topped up before each
+//!   new connection), so that coroutine spawns fail: the new connection is closed cleanly,
+//!   the process and its held connections go on, and once the budget is given back new
+//!   connections are served again; a server started with less coroutine room than
+//!   descriptor room warns once, naming the sysctl. (With lightweight guards a new stack
+//!   may merge into its neighbours' mapping and need none, so a full table stops some
+//!   spawns and not others.)
+//! - a small address space (`ulimit -v`, `RLIMIT_AS`): every stack reserves its full
+//!   256 KiB, so a child limited to 32 MiB more than it uses fits about 120 more: the
+//!   connections past that are closed cleanly, the warning names `RLIMIT_AS` and the stack
+//!   size (not the sysctl), and connections are served again once some end;
+//! - the real mapping ceiling: a child spawns parked coroutines with may's own spawn,
+//!   whose stacks keep generator's `PROT_NONE` guard page (two mappings each, what every
+//!   stack costs on a kernel without lightweight guards), until may cannot map another
+//!   (32,726 here, with the default `vm.max_map_count` of 65530; about 0.7 s): its gonet
+//!   server still answers, its held connection is served, a new one is closed cleanly, and
+//!   once the coroutines end new ones are served again.
 //!
 //! Run: `cargo test --release --test ceiling -- --nocapture` (prints what it measured).
 
@@ -25,7 +35,7 @@ use std::net::TcpStream;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use server_util::{connect, echo, eventually, round_trip, say, Child};
+use server_util::{Child, connect, echo, eventually, round_trip, say};
 
 // ---------------------------------------------------------------------------------------
 // Child side
@@ -71,15 +81,17 @@ fn child_emfile() {
 struct Burner {
     base: *mut libc::c_void,
     len: usize,
+    /// The next page to make readable.
+    next: usize,
 }
 
 impl Burner {
-    /// Adds mappings until the process has `max_map_count - spare` of them.
-    fn burn(spare: usize) -> Burner {
+    /// Adds mappings until the process has `max_map_count` of them.
+    fn burn() -> Burner {
         let page = 4096;
         let max = gonet::runtime::max_map_count().expect("max_map_count");
         let used = gonet::runtime::map_count().expect("map_count");
-        let pages = 2 * (max - used) + 2;
+        let pages = 2 * (max - used) + 2 + 2 * 4096; // and room to top up
         let len = pages * page;
         // SAFETY: a fresh anonymous private mapping; nothing else refers to it.
         let base = unsafe {
@@ -93,34 +105,43 @@ impl Burner {
             )
         };
         assert_ne!(base, libc::MAP_FAILED, "mmap the burner region");
-        let target = max - spare;
-        let mut i = 1;
-        'outer: while i < pages {
+        let mut burner = Burner { base, len, next: 1 };
+        burner.top_up();
+        burner
+    }
+
+    /// Adds mappings until the process has `max_map_count` of them again: with
+    /// lightweight guards, new stacks merge with their neighbours, and one mapping given
+    /// back anywhere in the process lets spawns through.
+    fn top_up(&mut self) {
+        let page = 4096;
+        let pages = self.len / page;
+        let max = gonet::runtime::max_map_count().expect("max_map_count");
+        while self.next < pages {
             // Re-count every 512 pages (the count moves as the process runs).
             let now = gonet::runtime::map_count().expect("map_count");
-            let missing = target.saturating_sub(now);
+            let missing = max.saturating_sub(now);
             if missing == 0 {
-                break;
+                return;
             }
             for _ in 0..(missing / 2).clamp(1, 512) {
-                if i >= pages {
-                    break 'outer;
+                if self.next >= pages {
+                    return;
                 }
-                // SAFETY: the page lies inside the region mapped above.
+                // SAFETY: the page lies inside the region mapped in `burn`.
                 let rc = unsafe {
                     libc::mprotect(
-                        base.cast::<u8>().add(i * page).cast(),
+                        self.base.cast::<u8>().add(self.next * page).cast(),
                         page,
                         libc::PROT_READ,
                     )
                 };
                 if rc != 0 {
-                    break 'outer; // ENOMEM: the budget is used up
+                    return; // ENOMEM: the budget is used up
                 }
-                i += 2;
+                self.next += 2;
             }
         }
-        Burner { base, len }
     }
 }
 
@@ -137,13 +158,26 @@ fn child_maps() {
     if !server_util::is_child("maps") {
         return;
     }
+    // mprotect guards, as on Linux before 6.13: every new stack needs mappings of its own,
+    // so a full table stops every spawn. (With lightweight guards a new stack can merge
+    // into its neighbours and need none: at a full table some spawns then succeed, and
+    // which ones depends on where the kernel places them. a_small_address_space_... covers
+    // failed spawns with lightweight guards.) Set before the first coroutine, when gonet
+    // picks the guard; the test harness runs this child on one thread.
+    // SAFETY: the child runs this one test on the harness's only thread
+    // (--test-threads=1), before gonet starts a thread: nothing reads the environment
+    // meanwhile.
+    unsafe { std::env::set_var("GONETDEBUG", "stackguard=mprotect") };
     // A small pool of ready-made coroutines, so that spawns need new stacks soon.
     may::config().set_pool_capacity(4);
     let server = child_server();
     let mut burner = None;
     server_util::child_commands(|cmd| match cmd {
         "burn" => {
-            burner = Some(Burner::burn(0));
+            match burner.as_mut() {
+                None => burner = Some(Burner::burn()),
+                Some(b) => b.top_up(),
+            }
             say(&format!(
                 "BURNED coroutine_capacity={} maps={}",
                 gonet::runtime::coroutine_capacity().unwrap_or(0),
@@ -165,6 +199,49 @@ fn child_maps() {
                 "FREED coroutine_capacity={}",
                 gonet::runtime::coroutine_capacity().unwrap_or(0)
             ));
+        }
+        "stats" => say_stats(&server),
+        _ => {}
+    });
+}
+
+/// The process's mapped address space now, in bytes (/proc/self/statm's first field).
+fn address_space_used() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").expect("statm");
+    let pages: u64 = statm.split_whitespace().next().unwrap().parse().unwrap();
+    pages * 4096
+}
+
+#[test]
+#[ignore = "child process of a_small_address_space_refuses_what_does_not_fit"]
+fn child_as() {
+    if !server_util::is_child("as") {
+        return;
+    }
+    // A small pool of ready-made coroutines: new connections need new stacks soon, and
+    // the stacks of ended coroutines are unmapped (giving their space back) beyond it.
+    may::config().set_pool_capacity(4);
+    let server = child_server();
+    server_util::child_commands(|cmd| match cmd {
+        "limit" => {
+            let lim = libc::rlimit {
+                rlim_cur: address_space_used() + (32 << 20),
+                rlim_max: libc::RLIM_INFINITY,
+            };
+            // SAFETY: a valid rlimit for this process.
+            assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_AS, &lim) }, 0);
+            say(&format!(
+                "LIMITED coroutine_capacity={} connection_capacity={}",
+                gonet::runtime::coroutine_capacity().unwrap_or(0),
+                gonet::runtime::connection_capacity().unwrap_or(0)
+            ));
+        }
+        "serve2" => {
+            // As in child_maps: a second server's start-up checks, on a closed listener.
+            let ln = gonet::listen("tcp", "127.0.0.1:0").expect("listen");
+            ln.close().expect("close");
+            gonet::Server::new().serve(ln, echo).expect("serve");
+            say("SERVED2");
         }
         "stats" => say_stats(&server),
         _ => {}
@@ -371,10 +448,15 @@ fn a_failed_spawn_closes_the_new_connection_and_the_server_goes_on() {
     }
     child.send("burn");
     let burned = child.expect_line("BURNED ", Duration::from_secs(60));
-    // New connections: the first few get pooled stacks, then spawns fail.
+    // New connections, each with the table topped up to its limit first: their spawns
+    // fail (a pooled stack may serve one or two first).
     let mut outcomes = Vec::new();
     let mut kept = Vec::new();
-    for _ in 0..12 {
+    for i in 0..12 {
+        if i > 0 {
+            child.send("burn");
+            child.expect_line("BURNED ", Duration::from_secs(60));
+        }
         let mut s = TcpStream::connect(&addr).expect("the kernel still accepts connections");
         s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
         s.write_all(b"?").ok();
@@ -405,7 +487,12 @@ fn a_failed_spawn_closes_the_new_connection_and_the_server_goes_on() {
     for c in &mut held {
         round_trip(c, b"held, still served");
     }
-    let logged = child.stderr_matching("cannot start a coroutine for a new connection");
+    // The server closes a refused connection, then logs: wait for the last line.
+    let logged = child.stderr_wait(
+        "cannot start a coroutine for a new connection",
+        refused,
+        Duration::from_secs(10),
+    );
     assert_eq!(
         logged.len(),
         refused,
@@ -414,7 +501,8 @@ fn a_failed_spawn_closes_the_new_connection_and_the_server_goes_on() {
     // A server starting now warns that coroutines, not descriptors, are the limit.
     child.send("serve2");
     child.expect_line("SERVED2", Duration::from_secs(10));
-    let warned = child.stderr_matching("vm.max_map_count");
+    // The warning line (stderr is read apart from stdout: wait for it).
+    let warned = child.stderr_wait("more coroutines", 1, Duration::from_secs(10));
     assert!(
         warned
             .iter()
@@ -444,6 +532,119 @@ fn a_failed_spawn_closes_the_new_connection_and_the_server_goes_on() {
     drop(kept);
 }
 
+/// What the server did with a new connection: "served" (echoed), "closed" (or reset),
+/// "hung" (no answer within `limit`). The stream is returned, to be kept open.
+fn new_conn_outcome(addr: &str, limit: Duration) -> (&'static str, TcpStream) {
+    let mut s = TcpStream::connect(addr).expect("the kernel still accepts connections");
+    s.set_read_timeout(Some(limit)).unwrap();
+    s.write_all(b"?").ok();
+    let mut b = [0u8; 1];
+    let outcome = match s.read(&mut b) {
+        Ok(1) => "served",
+        Ok(_) => "closed",
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ) =>
+        {
+            "hung"
+        }
+        Err(_) => "closed",
+    };
+    (outcome, s)
+}
+
+#[test]
+fn a_small_address_space_refuses_what_does_not_fit() {
+    let mut child = Child::spawn("as", "child_as", None);
+    let addr = child.expect_line("ADDR ", Duration::from_secs(30));
+    let mut held: Vec<TcpStream> = (0..3).map(|_| connect(&addr)).collect();
+    for c in &mut held {
+        round_trip(c, b"held");
+    }
+    child.send("limit");
+    let limited = child.expect_line("LIMITED ", Duration::from_secs(30));
+    // 32 MiB of room, 256 KiB stacks (plus two pages each): about 120 coroutines, and
+    // connection_capacity says the same (the descriptors allow thousands).
+    let estimate = field(&limited, "coroutine_capacity");
+    assert!((60..=130).contains(&estimate), "{limited}");
+    assert_eq!(
+        field(&limited, "connection_capacity"),
+        estimate,
+        "{limited}"
+    );
+    // New connections, each held open (its coroutine parked in read), until one is
+    // refused: within the estimate and a margin (may's pool, stacks of other coroutines).
+    let mut kept = Vec::new();
+    let refused_at = loop {
+        let (outcome, s) = new_conn_outcome(&addr, Duration::from_secs(10));
+        assert_ne!(outcome, "hung", "connection {} got no answer", kept.len());
+        if outcome != "served" {
+            break kept.len();
+        }
+        kept.push(s);
+        assert!(
+            kept.len() < 4 * estimate as usize + 100,
+            "{} connections served under a limit with room for about {estimate}",
+            kept.len()
+        );
+    };
+    assert!(child.alive(), "the process died:\n{}", child.stderr_text());
+    for c in &mut held {
+        round_trip(c, b"held, still served");
+    }
+    for c in &mut kept {
+        round_trip(c, b"kept, still served");
+    }
+    let logged = child.stderr_wait(
+        "cannot start a coroutine for a new connection",
+        1,
+        Duration::from_secs(10),
+    );
+    assert!(
+        logged.iter().all(|l| l.contains("RLIMIT_AS")),
+        "the refusal does not name the limit: {logged:?}"
+    );
+    // A server starting now warns about the address space, not the mapping sysctl.
+    child.send("serve2");
+    child.expect_line("SERVED2", Duration::from_secs(10));
+    // The warning line (stderr is read apart from stdout: wait for it).
+    let warned = child.stderr_wait("more coroutines", 1, Duration::from_secs(10));
+    assert_eq!(warned.len(), 1, "{}", child.stderr_text());
+    assert!(
+        warned[0].contains("RLIMIT_AS") && warned[0].contains("set_stack_size"),
+        "{warned:?}"
+    );
+    assert!(!warned[0].contains("sysctl"), "{warned:?}");
+    // Half the kept connections end: their stacks are unmapped and new ones fit again.
+    let ended = kept.len() / 2;
+    for c in kept.drain(..ended) {
+        c.shutdown(std::net::Shutdown::Both).ok();
+    }
+    let t = Instant::now();
+    let mut served_again = false;
+    while t.elapsed() < Duration::from_secs(30) {
+        if try_new_conn(&addr, Duration::from_secs(3)) == Some(true) {
+            served_again = true;
+            break;
+        }
+    }
+    assert!(
+        served_again,
+        "nothing served after {ended} connections ended"
+    );
+    child.send("stats");
+    let stats = child.expect_line("STATS ", Duration::from_secs(10));
+    eprintln!(
+        "address space: {limited}; refused the connection after {refused_at}; served again \
+         {:?} after {ended} ended; {stats}",
+        t.elapsed()
+    );
+    assert!(field(&stats, "refused") >= 1);
+    drop(kept);
+}
+
 #[test]
 fn real_coroutine_ceiling() {
     let mut child = Child::spawn("real", "child_real", None);
@@ -453,6 +654,9 @@ fn real_coroutine_ceiling() {
     child.send("park");
     let parked = child.expect_line("PARKED ", Duration::from_secs(300));
     assert!(child.alive());
+    // What ran out is the mapping table (not memory or address space).
+    let max = gonet::runtime::max_map_count().expect("max_map_count") as u64;
+    assert!(field(&parked, "maps") + 64 >= max, "{parked}");
     round_trip(&mut held, b"held, past the ceiling");
     let refused = try_new_conn(&addr, Duration::from_secs(5));
     assert_eq!(

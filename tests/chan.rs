@@ -5,11 +5,11 @@
 mod vocab;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
-use gonet::{chan, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError};
-use vocab::{expect, expect_n, spawn_report, stays_false, wait_until, workers, Counted, LIMIT};
+use gonet::{RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError, chan};
+use vocab::{Counted, LIMIT, expect, expect_n, spawn_report, stays_false, wait_until, workers};
 
 const WINDOW: Duration = Duration::from_millis(50);
 
@@ -144,9 +144,11 @@ fn close_wakes_every_parked_receiver_and_sender() {
         "a receiver returned early"
     );
     tx.close().unwrap();
-    assert!(expect_n(&rrx, n, "receivers woken by close")
-        .iter()
-        .all(Option::is_none));
+    assert!(
+        expect_n(&rrx, n, "receivers woken by close")
+            .iter()
+            .all(Option::is_none)
+    );
 
     // Parked senders get their value back.
     let (tx, rx) = chan::<usize>(0);

@@ -69,8 +69,8 @@ fn first_parks_of_a_reader_and_a_writer_on_a_fresh_conn_both_wake() {
     // must still be woken by the edge that arrives after it registered.
     for round in 0..200u32 {
         let (c, s) = pair(); // made in this thread: neither end is registered yet
-                             // Fill the server's send buffer without parking (the socket is non-blocking),
-                             // so the writer below parks on its first try, as the reader does.
+        // Fill the server's send buffer without parking (the socket is non-blocking),
+        // so the writer below parks on its first try, as the reader does.
         let mut queued = 0;
         let chunk = [0u8; 65536];
         loop {

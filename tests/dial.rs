@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
-use util::{eventually, fd_count, in_coroutine, FullBacklog, Refusing};
+use util::{FullBacklog, Refusing, eventually, fd_count, in_coroutine};
 
 static FDS: RwLock<()> = RwLock::new(());
 

@@ -12,32 +12,15 @@ mod process;
 
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use process::Server;
 
 /// The echo example's binary, built on first use with the cargo running this test.
 fn echo_example() -> PathBuf {
-    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-            let status = Command::new(cargo)
-                .current_dir(go_util::manifest_dir())
-                .args(["build", "--release", "--example", "echo"])
-                .status()
-                .expect("run cargo build --example echo");
-            assert!(
-                status.success(),
-                "cargo build --release --example echo failed"
-            );
-            let bin = go_util::manifest_dir().join("target/release/examples/echo");
-            assert!(bin.exists(), "{} missing after the build", bin.display());
-            bin
-        })
-        .clone()
+    util::build::example("echo")
 }
 
 /// Runs `conns` concurrent clients against 127.0.0.1:`port`, each doing `rounds` echo

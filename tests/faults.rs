@@ -13,8 +13,8 @@ use util::server as server_util;
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use server_util::{connect, echo, eventually, fd_count, round_trip};
@@ -87,7 +87,7 @@ fn faulty_clients_leave_no_descriptor_and_no_coroutine_behind() {
 
     let mut faults: Vec<(&str, std::thread::JoinHandle<()>)> = Vec::new();
     let mut conns = 1; // the probe
-                       // Reset mid-request: half a request sent, then RST.
+    // Reset mid-request: half a request sent, then RST.
     for _ in 0..20 {
         let addr = addr.clone();
         faults.push((

@@ -53,9 +53,11 @@ fn tcp4_and_tcp6_stay_in_their_family() {
         format!("dial tcp 127.0.0.1:{port}: connect: connection refused")
     );
     assert!(SockRef::from(&ln6).only_v6().unwrap());
-    assert!(!SockRef::from(&gonet::listen("tcp", ":0").unwrap())
-        .only_v6()
-        .unwrap());
+    assert!(
+        !SockRef::from(&gonet::listen("tcp", ":0").unwrap())
+            .only_v6()
+            .unwrap()
+    );
 }
 
 #[test]

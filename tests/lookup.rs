@@ -82,7 +82,8 @@ fn a_slow_lookup_parks_only_its_coroutine() {
         .recv_timeout(LIMIT)
         .expect("the lookup reached the resolver pool");
     assert_eq!(name, "localhost");
-    assert_eq!(thread.as_deref(), Some("gonet-resolver"));
+    // The resolver is a user of gonet's blocking pool.
+    assert_eq!(thread.as_deref(), Some("gonet-blocking"));
 
     // The dial above waits for its lookup. The one worker thread still runs another
     // coroutine, network I/O included; had the lookup blocked the worker, it never would.
@@ -198,8 +199,8 @@ fn at_most_four_resolver_threads() {
 #[test]
 fn lookup_host_ip_and_port_answer_as_go_does() {
     let _g = setup(); // no resolver hook from another test while this runs
-                      // What Go 1.19 (Debian's golang-go) prints for the same calls on this machine; only
-                      // /etc/hosts names and strings that are no domain names, so no query leaves it.
+    // What Go 1.19 (Debian's golang-go) prints for the same calls on this machine; only
+    // /etc/hosts names and strings that are no domain names, so no query leaves it.
     let port = |n: &str, s: &str| match gonet::lookup_port(n, s) {
         Ok(p) => p.to_string(),
         Err(e) => e.to_string(),
@@ -261,7 +262,8 @@ fn lookup_host_ip_and_port_answer_as_go_does() {
         .and_then(|e| e.downcast_ref::<gonet::DnsError>());
     assert!(dns.is_some_and(|d| d.is_not_found), "{err:?}");
     let err = gonet::lookup_port("tcp", "nosuchsvc").unwrap_err();
-    assert!(err
-        .get_ref()
-        .is_some_and(|e| e.downcast_ref::<gonet::AddrError>().is_some()));
+    assert!(
+        err.get_ref()
+            .is_some_and(|e| e.downcast_ref::<gonet::AddrError>().is_some())
+    );
 }

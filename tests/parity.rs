@@ -6,10 +6,14 @@
 //! this test does not read it. tests/go/parity/README.md lists the surprising answers.
 //!
 //! Both sides run the same recipe (see main.go): work in a fresh temporary directory, hold
-//! a TCP listener on 127.0.0.1:0 (its port replaces `INUSE` in inputs) and a Unix listener
-//! at `gonet-parity-live.sock`, replace a leading `TMP` by the temporary directory; then
-//! normalise outputs back (`TMP`, `INUSE`) and give kernel-chosen ports and autobind names
-//! a normalised twin (`PORT`, `@AUTO`). The raw `addr` and `local_addr` fields differ from
+//! a TCP listener on 127.0.0.1:0 (its port replaces `INUSE` in inputs), a Unix listener
+//! at `gonet-parity-live.sock`, a UDP socket (`UDPINUSE`), a unixgram socket at
+//! `gonet-parity-gram-live.sock` and a free UDP port (`UDPFREE`), replace a leading `TMP`
+//! by the temporary directory; then normalise outputs back (`TMP`, `INUSE`, ...) and give
+//! kernel-chosen ports and autobind names a normalised twin (`PORT`, `@AUTO`). The
+//! datagram, resolve and typed-call ops (tests/go/parity/datagram.go) are in
+//! tests/parity_ops/, the IP-network ones (tests/go/parity/ipnet.go) in
+//! tests/parity_ipnet/. The raw `addr` and `local_addr` fields differ from
 //! run to run and are not compared; every other field is.
 //!
 //! Relative Unix paths are part of what is compared (Go prints them as given), so the gonet
@@ -19,10 +23,12 @@
 
 #[path = "util/go.rs"]
 mod go_util;
+mod parity_ipnet;
+mod parity_ops;
 
-use go_util::{parse_flat_object, render, Json, Record};
+use go_util::{Json, Record, parse_flat_object, render};
 use std::fmt::Display;
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
 /// Fields that hold kernel-chosen values verbatim; their `_norm` twins are compared.
@@ -53,6 +59,8 @@ fn read_inputs(text: &str) -> Vec<Input> {
 struct Env {
     tmp: String,
     inuse_port: String,
+    udp_inuse_port: String,
+    udp_free_port: String,
 }
 
 impl Env {
@@ -61,16 +69,34 @@ impl Env {
             Some(rest) => format!("{}{rest}", self.tmp),
             None => address.to_string(),
         };
-        address.replace("INUSE", &self.inuse_port)
+        address
+            .replace("UDPINUSE", &self.udp_inuse_port)
+            .replace("UDPFREE", &self.udp_free_port)
+            .replace("INUSE", &self.inuse_port)
     }
 
     fn normalise(&self, address: &str, s: &str) -> String {
-        let s = s.replace(&self.tmp, "TMP");
-        if address.contains("INUSE") {
-            s.replace(&format!(":{}", self.inuse_port), ":INUSE")
-        } else {
-            s
+        let mut s = s.replace(&self.tmp, "TMP");
+        for (name, port) in [
+            ("UDPINUSE", &self.udp_inuse_port),
+            ("UDPFREE", &self.udp_free_port),
+            ("INUSE", &self.inuse_port),
+        ] {
+            if mentions(address, name) {
+                s = s.replace(&format!(":{port}"), &format!(":{name}"));
+            }
         }
+        s
+    }
+}
+
+/// main.go's mentions: whether `address` has the placeholder `name` ("INUSE" inside
+/// "UDPINUSE" does not count).
+fn mentions(address: &str, name: &str) -> bool {
+    if name == "INUSE" {
+        address.replace("UDPINUSE", "").contains(name)
+    } else {
+        address.contains(name)
     }
 }
 
@@ -161,21 +187,27 @@ fn gonet_dial(env: &Env, input: &Input) -> Record {
             false,
             &[("err", env.normalise(address, &e.to_string()))],
         ),
-        Ok(conn) => {
-            let (local, remote) = (conn.local_addr(), conn.remote_addr());
-            let local_addr = local.to_string();
-            record(
-                input,
-                true,
-                &[
-                    ("local_network", local.network().to_string()),
-                    ("local_addr_norm", port_to_placeholder(&local_addr)),
-                    ("local_addr", local_addr),
-                    ("remote_addr", env.normalise(address, &remote.to_string())),
-                ],
-            )
-        }
+        Ok(conn) => dialed(env, input, &conn),
     }
+}
+
+/// main.go's doDial fields for a dialed conn.
+fn dialed(env: &Env, input: &Input, conn: &gonet::Conn) -> Record {
+    let (local, remote) = (conn.local_addr(), conn.remote_addr());
+    let local_addr = local.to_string();
+    record(
+        input,
+        true,
+        &[
+            ("local_network", local.network().to_string()),
+            ("local_addr_norm", port_to_placeholder(&local_addr)),
+            ("local_addr", local_addr),
+            (
+                "remote_addr",
+                env.normalise(&input.address, &remote.to_string()),
+            ),
+        ],
+    )
 }
 
 /// The fields that are compared: all but the three input fields and the raw ones.
@@ -244,7 +276,20 @@ fn gonet_side(inputs: &[Input]) -> Vec<Record> {
     );
     let live = gonet::listen("unix", "gonet-parity-live.sock")
         .expect("gonet: listen unix gonet-parity-live.sock");
-    let env = Env { tmp, inuse_port };
+    let udp_inuse = gonet::net::listen_packet("udp4", "127.0.0.1:0").expect("gonet: udp4");
+    let port_of = |a: gonet::Addr| a.socket_addr().expect("an IP address").port().to_string();
+    let udp_inuse_port = port_of(udp_inuse.local_addr());
+    let free = gonet::net::listen_packet("udp4", "127.0.0.1:0").expect("gonet: udp4");
+    let udp_free_port = port_of(free.local_addr());
+    drop(free);
+    let gram_live = gonet::net::listen_packet("unixgram", "gonet-parity-gram-live.sock")
+        .expect("gonet: unixgram gonet-parity-gram-live.sock");
+    let env = Env {
+        tmp,
+        inuse_port,
+        udp_inuse_port,
+        udp_free_port,
+    };
 
     let records = inputs
         .iter()
@@ -253,7 +298,8 @@ fn gonet_side(inputs: &[Input]) -> Vec<Record> {
             catch_unwind(AssertUnwindSafe(|| match input.op.as_str() {
                 "listen" => gonet_listen(&env, input),
                 "dial" => gonet_dial(&env, input),
-                op => panic!("unknown op {op:?}"),
+                "parse_cidr" | "cidr_contains" | "parse_ip" => parity_ipnet::run(input),
+                _ => parity_ops::run(&env, input),
             }))
             .unwrap_or_else(|p| {
                 record(
@@ -265,6 +311,10 @@ fn gonet_side(inputs: &[Input]) -> Vec<Record> {
         })
         .collect();
     live.close().expect("closing gonet-parity-live.sock");
+    gram_live
+        .close()
+        .expect("closing gonet-parity-gram-live.sock");
+    udp_inuse.close().expect("closing the UDPINUSE socket");
     inuse.close().expect("closing the INUSE listener");
     drop(cwd);
     records
@@ -282,10 +332,18 @@ fn listen_and_dial_match_go() {
         .expect("reading tests/go/parity/inputs.tsv");
     let inputs = read_inputs(&inputs_text);
     assert!(inputs.len() >= 60, "inputs.tsv has {} rows", inputs.len());
+    let datagram_rows = inputs
+        .iter()
+        .filter(|i| !matches!(i.op.as_str(), "listen" | "dial") || i.network.starts_with("udp"))
+        .count();
+    assert!(
+        datagram_rows >= 40,
+        "{datagram_rows} datagram, resolve and typed rows"
+    );
 
     let go_out = go_util::go_run(
         Path::new("tests/go/parity/main.go"),
-        &[],
+        &["tests/go/parity/datagram.go", "tests/go/parity/ipnet.go"],
         inputs_text.as_bytes(),
     );
     let go: Vec<Record> = go_out.lines().map(parse_flat_object).collect();

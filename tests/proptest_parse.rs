@@ -23,9 +23,9 @@ mod address_oracle;
 #[path = "util/go.rs"]
 mod go_util;
 
-use address_oracle::{could_be_service, could_need_dns, SPLIT_REASONS};
+use address_oracle::{SPLIT_REASONS, could_be_service, could_need_dns};
 
-use go_util::{parse_flat_object, Json};
+use go_util::{Json, parse_flat_object};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};

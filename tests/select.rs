@@ -6,11 +6,11 @@
 mod vocab;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
-use gonet::{chan, select, time, SendError, TrySendError};
-use vocab::{expect, expect_n, spawn_report, workers, Counted};
+use gonet::{SendError, TrySendError, chan, select, time};
+use vocab::{Counted, expect, expect_n, spawn_report, workers};
 
 const WINDOW: Duration = Duration::from_millis(50);
 

@@ -8,8 +8,8 @@ use util::server as server_util;
 
 use std::io::{Read, Write};
 use std::net::Shutdown;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use server_util::{closed_by_server, connect, echo, eventually, logs, round_trip};

@@ -8,8 +8,8 @@ mod util;
 use util::server as server_util;
 
 use std::io::{Read, Write};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use server_util::{closed_by_server, connect, echo, eventually, round_trip};
@@ -111,7 +111,9 @@ fn every_byte_of_1000_connections_in_flight_is_echoed() {
     let cut = stopper.join().unwrap();
     serving.join().unwrap().expect("serve ends with Ok");
     let took = start.elapsed();
-    eprintln!("shutdown with {CLIENTS} conns in flight: {echoed} of {sent} bytes echoed, {cut} cut, serve ended after {took:?}");
+    eprintln!(
+        "shutdown with {CLIENTS} conns in flight: {echoed} of {sent} bytes echoed, {cut} cut, serve ended after {took:?}"
+    );
     assert_eq!(sent, CLIENTS * CHUNKS * CHUNK);
     assert_eq!(echoed, sent, "every byte sent is echoed");
     assert_eq!(cut, 0, "everyone finished within the grace period");

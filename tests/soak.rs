@@ -15,8 +15,8 @@
 mod util;
 use util::server as server_util;
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use server_util::{eventually, fd_count};
@@ -290,7 +290,7 @@ fn soak_5000_connections_mixed_faults_zero_lost_bytes() {
         .collect();
 
     std::thread::sleep(Duration::from_secs(secs)); // the soak itself
-                                                   // Stop: no new sessions, shut down with the ones in flight.
+    // Stop: no new sessions, shut down with the ones in flight.
     stop.store(true, Ordering::SeqCst);
     let grace = Duration::from_secs(10);
     let t_stop = Instant::now();

@@ -6,7 +6,7 @@
 mod vocab;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 use gonet::sync::{Condvar, Mutex, Once, OnceLock, RwLock, Semaphore, WaitGroup};

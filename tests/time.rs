@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use gonet::time::{self, Ticker, Timer};
 use gonet::{RecvTimeoutError, TryRecvError};
-use vocab::{expect, expect_n, spawn_report, thread_count, wait_until, workers, LIMIT};
+use vocab::{LIMIT, expect, expect_n, spawn_report, thread_count, wait_until, workers};
 
 const MS: Duration = Duration::from_millis(1);
 
@@ -193,7 +193,9 @@ fn abandoned_timers_do_not_stop_live_ones() {
         .collect();
     assert!(stopped.iter().all(Timer::stop));
     assert!(live.recv_timeout(Duration::from_secs(10)).is_ok());
-    assert!(time::after(MS)
-        .recv_timeout(Duration::from_secs(10))
-        .is_ok());
+    assert!(
+        time::after(MS)
+            .recv_timeout(Duration::from_secs(10))
+            .is_ok()
+    );
 }

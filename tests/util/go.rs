@@ -3,10 +3,12 @@
 //! Include from a test file with `#[path = "util/go.rs"] mod go_util;`.
 #![allow(dead_code)]
 
+use std::collections::HashMap;
 use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::{Mutex, OnceLock};
 
 /// The crate's root directory (where Cargo.toml is), whatever the working directory is.
 pub fn manifest_dir() -> PathBuf {
@@ -31,6 +33,78 @@ pub fn go_tool() -> PathBuf {
          Install it (`apt-get install -y golang-go` on Debian/Ubuntu; CI installs it) \
          or point $GO at a `go` binary"
     );
+}
+
+/// Builds the Go program `src` (a file or package directory, relative to the crate root)
+/// with `go build` into cargo's scratch directory for tests (`CARGO_TARGET_TMPDIR`, under
+/// whatever target directory cargo uses), once per test process.
+pub fn go_binary(src: &str) -> PathBuf {
+    build_go(src, None)
+}
+
+/// Where Debian's packaged Go libraries live (`golang-*-dev` packages).
+pub const DEBIAN_GOPATH: &str = "/usr/share/gocode";
+
+/// [`go_binary`] for a program that imports Go libraries from Debian packages (`lib` is
+/// the import path, e.g. `github.com/pires/go-proxyproto`, packaged as
+/// `golang-github-pires-go-proxyproto-dev`): built in GOPATH mode against
+/// [`DEBIAN_GOPATH`], so nothing is downloaded. Panics with the package to install if
+/// the library is missing.
+pub fn go_binary_with_debian_lib(src: &str, lib: &str) -> PathBuf {
+    let dir = Path::new(DEBIAN_GOPATH).join("src").join(lib);
+    if !dir.is_dir() {
+        let pkg = format!(
+            "golang-{}-dev",
+            lib.trim_end_matches(".com")
+                .replace("golang.org/x/", "golang-x-") // golang-golang-x-sync-dev
+                .replace(".com/", "-")
+                .replace(['/', '.'], "-")
+        );
+        panic!(
+            "{} is missing: this test runs a Go program built on {lib}. Install it \
+             (`apt-get install -y {pkg}` on Debian; CI installs it)",
+            dir.display()
+        );
+    }
+    build_go(src, Some(DEBIAN_GOPATH))
+}
+
+fn build_go(src: &str, gopath: Option<&str>) -> PathBuf {
+    static BUILT: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
+    let built = BUILT.get_or_init(|| Mutex::new(HashMap::new()));
+    let mut built = built.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(bin) = built.get(src) {
+        return bin.clone();
+    }
+    // The whole path in the name: many programs are tests/go/NAME/main.go, and one
+    // output per stem would let them overwrite each other.
+    let name = src
+        .trim_end_matches(".go")
+        .trim_matches('/')
+        .replace(['/', '.'], "_");
+    let name = if name.is_empty() {
+        "go-program".to_string()
+    } else {
+        name
+    };
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("go").join(name);
+    let mut cmd = Command::new(go_tool());
+    cmd.current_dir(manifest_dir());
+    if let Some(gopath) = gopath {
+        // GOPATH mode: imports come from $GOPATH/src, and nothing is fetched.
+        cmd.env("GO111MODULE", "off")
+            .env("GOPATH", gopath)
+            .env("GOFLAGS", "");
+    }
+    let status = cmd
+        .args(["build", "-o"])
+        .arg(&out)
+        .arg(src)
+        .status()
+        .expect("run go build");
+    assert!(status.success(), "go build {src} failed");
+    built.insert(src.to_string(), out.clone());
+    out
 }
 
 /// `go run <file> <args>` with the crate root as working directory, `stdin` fed to the

@@ -3,12 +3,13 @@
 //! Each test file says `mod util;` and uses what it needs.
 #![allow(dead_code)]
 
+pub mod build;
 pub mod server;
 
 use std::io;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// Logs to the test output when RUST_LOG is set; harmless to call many times.
@@ -196,4 +197,25 @@ pub fn in_coroutine<T: Send + 'static>(
         }
         Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => panic!("the coroutine panicked"),
     }
+}
+
+/// The calling thread's kernel thread id, for [`wait_until_sleeping`].
+pub fn gettid() -> i32 {
+    // SAFETY: gettid has no preconditions and cannot fail.
+    unsafe { libc::gettid() }
+}
+
+/// The scheduler state of thread `tid` of this process ('R', 'S', 'D', ...), from
+/// /proc/self/task/TID/stat; `None` once the thread is gone.
+pub fn thread_state(tid: i32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")).ok()?;
+    stat[stat.rfind(')')? + 1..].trim_start().chars().next()
+}
+
+/// Waits, up to `limit`, until thread `tid` sleeps in the kernel (state 'S'). A thread
+/// that said it is about to block on a socket is then blocked in poll(2); the worker of a
+/// coroutine that said so has parked it and waits in epoll_wait (a coroutine runs until
+/// it parks, so its worker cannot sleep before). Returns whether it happened.
+pub fn wait_until_sleeping(tid: i32, limit: Duration) -> bool {
+    eventually(limit, || thread_state(tid) == Some('S'))
 }

@@ -138,17 +138,40 @@ impl Server {
 /// Runs `cmd` to completion with a time limit and returns (exit status, stderr). For a
 /// server expected to fail at start (a taken address): panics if it is still running
 /// after `limit`.
-pub fn run_to_exit(mut cmd: Command, limit: Duration) -> (ExitStatus, String) {
+pub fn run_to_exit(cmd: Command, limit: Duration) -> (ExitStatus, String) {
+    run_capturing(cmd, Captured::Stderr, limit)
+}
+
+/// The stream [`run_capturing`] collects; the other one goes to /dev/null.
+pub enum Captured {
+    Stdout,
+    Stderr,
+}
+
+/// Runs `cmd` to completion (stdin empty) with a time limit and returns (exit status,
+/// the `captured` stream); panics, after killing it, if it is still running after `limit`.
+pub fn run_capturing(
+    mut cmd: Command,
+    captured: Captured,
+    limit: Duration,
+) -> (ExitStatus, String) {
+    let (out, err) = match captured {
+        Captured::Stdout => (Stdio::piped(), Stdio::null()),
+        Captured::Stderr => (Stdio::null(), Stdio::piped()),
+    };
     let mut child = cmd
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
+        .stdout(out)
+        .stderr(err)
         .spawn()
         .unwrap_or_else(|e| panic!("start {cmd:?}: {e}"));
-    let mut stderr = child.stderr.take().expect("piped stderr");
+    let mut stream: Box<dyn std::io::Read + Send> = match captured {
+        Captured::Stdout => Box::new(child.stdout.take().expect("piped stdout")),
+        Captured::Stderr => Box::new(child.stderr.take().expect("piped stderr")),
+    };
     let reader = std::thread::spawn(move || {
         let mut s = String::new();
-        let _ = std::io::Read::read_to_string(&mut stderr, &mut s);
+        let _ = stream.read_to_string(&mut s);
         s
     });
     let end = Instant::now() + limit;
@@ -163,5 +186,5 @@ pub fn run_to_exit(mut cmd: Command, limit: Duration) -> (ExitStatus, String) {
         }
         std::thread::sleep(Duration::from_millis(5));
     };
-    (status, reader.join().expect("stderr reader"))
+    (status, reader.join().expect("output reader"))
 }

@@ -10,7 +10,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 // The server tests use these through `server_util`; not every test binary does.
@@ -102,7 +102,7 @@ pub struct Child {
     child: std::process::Child,
     stdin: Option<std::process::ChildStdin>,
     stdout: mpsc::Receiver<String>,
-    stderr: Arc<Mutex<Vec<String>>>,
+    stderr: Arc<(Mutex<Vec<String>>, Condvar)>,
 }
 
 impl Child {
@@ -146,7 +146,7 @@ impl Child {
                 }
             }
         });
-        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let stderr = Arc::new((Mutex::new(Vec::new()), Condvar::new()));
         let err = child.stderr.take().expect("piped stderr");
         let sink = stderr.clone();
         let show = std::env::var_os("CHILD_LOG").is_some();
@@ -157,9 +157,11 @@ impl Child {
                 if show {
                     eprint!("child: {line}");
                 }
-                sink.lock()
+                sink.0
+                    .lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .push(line.trim_end().to_string());
+                sink.1.notify_all();
                 line.clear();
             }
         });
@@ -205,7 +207,7 @@ impl Child {
 
     /// The child's stderr lines so far that contain `needle`.
     pub fn stderr_matching(&self, needle: &str) -> Vec<String> {
-        let lines = self.stderr.lock().unwrap_or_else(|e| e.into_inner());
+        let lines = self.stderr.0.lock().unwrap_or_else(|e| e.into_inner());
         lines
             .iter()
             .filter(|l| l.contains(needle))
@@ -213,9 +215,34 @@ impl Child {
             .collect()
     }
 
+    /// Waits up to `limit` until at least `count` stderr lines contain `needle`
+    /// (a child may close a socket before it logs why); returns the lines so far.
+    pub fn stderr_wait(&self, needle: &str, count: usize, limit: Duration) -> Vec<String> {
+        let end = Instant::now() + limit;
+        let mut lines = self.stderr.0.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            let hits: Vec<String> = lines
+                .iter()
+                .filter(|l| l.contains(needle))
+                .cloned()
+                .collect();
+            let left = end.saturating_duration_since(Instant::now());
+            if hits.len() >= count || left.is_zero() {
+                return hits;
+            }
+            lines = self
+                .stderr
+                .1
+                .wait_timeout(lines, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
     /// All of the child's stderr so far.
     pub fn stderr_text(&self) -> String {
         self.stderr
+            .0
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .join("\n")
@@ -224,6 +251,11 @@ impl Child {
     /// Whether the child is still running.
     pub fn alive(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Waits for the child to exit (a test that expects it to) and returns how it did.
+    pub fn wait(&mut self) -> std::process::ExitStatus {
+        self.child.wait().expect("waitpid")
     }
 
     /// The descriptors the child has open.
@@ -265,29 +297,7 @@ pub fn say(line: &str) {
 /// The path of example `name`, built first (`cargo build --example`) in the profile this
 /// test binary was built in.
 pub fn example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("current_exe");
-    // target/<profile>/deps/<test> -> target/<profile>
-    let profile_dir = exe
-        .parent()
-        .and_then(|d| d.parent())
-        .expect("target/<profile>");
-    let release = profile_dir.file_name().is_some_and(|n| n == "release");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.args(["build", "--quiet", "--example", name])
-        .current_dir(env!("CARGO_MANIFEST_DIR"));
-    if release {
-        cmd.arg("--release");
-    }
-    let out = cmd.output().expect("run cargo build");
-    assert!(
-        out.status.success(),
-        "cargo build --example {name} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let bin = profile_dir.join("examples").join(name);
-    assert!(bin.is_file(), "{} was not built", bin.display());
-    bin
+    super::build::example(name)
 }
 
 /// A blocking std client: connects to `addr`, with a 10 s read and write timeout so that a
@@ -326,7 +336,7 @@ pub fn closed_by_server(s: &mut std::net::TcpStream, limit: Duration) -> bool {
                     std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
                 ) =>
             {
-                return false
+                return false;
             }
             Err(_) => return true,
         }

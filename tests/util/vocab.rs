@@ -8,9 +8,9 @@
 //! under test, and every wait here is bounded by [`LIMIT`].
 #![allow(dead_code)]
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How long any single wait in these tests may take before the test fails.

@@ -1,18 +1,23 @@
 // Command parity prints what Go's net.Listen and net.DialTimeout answer for a table of
 // inputs, one JSON object per line, so that gonet's tests can compare against real Go.
 //
-//	go run tests/go/parity/main.go < tests/go/parity/inputs.tsv
+//	go run tests/go/parity/main.go tests/go/parity/datagram.go < tests/go/parity/inputs.tsv
 //
-// Input lines are OP<TAB>NETWORK<TAB>ADDRESS with OP "listen" or "dial"; blank lines and
-// lines starting with '#' are skipped. Before reading, the program
+// Input lines are OP<TAB>NETWORK<TAB>ADDRESS with OP "listen" or "dial", or one of the
+// datagram, resolve and typed-call ops of datagram.go; blank lines and lines starting
+// with '#' are skipped. Before reading, the program
 //   - chdirs into a fresh temporary directory, so relative Unix socket paths are safe;
 //   - holds a TCP listener on 127.0.0.1:0 for the whole run: "INUSE" in an address is
 //     replaced by its port (a port that is taken, or a live server to dial);
-//   - holds a Unix listener at the relative path "gonet-parity-live.sock".
+//   - holds a Unix listener at the relative path "gonet-parity-live.sock";
+//   - holds a UDP socket on 127.0.0.1:0 ("UDPINUSE" is its port), a unixgram socket at
+//     "gonet-parity-gram-live.sock", and knows a UDP port where nothing listens
+//     ("UDPFREE": bound by the kernel's choice, then closed).
 //
 // "TMP" at the start of an address is replaced by the temporary directory's path.
 // Outputs are normalised back, so that they do not depend on the run: the temporary
-// directory prints as "TMP" and the taken port as "INUSE" (when the input said INUSE).
+// directory prints as "TMP" and the ports as "INUSE", "UDPINUSE", "UDPFREE" (when the
+// input said so).
 // Kernel-chosen values get a normalised twin field: addr_norm has the port replaced by
 // "PORT" when the input port was 0 or empty, and an autobound Unix name ("@" + 5 hex
 // digits) replaced by "@AUTO"; local_addr_norm is a dialed conn's local address with its
@@ -44,14 +49,17 @@ type result struct {
 	LocalAddr     string `json:"local_addr,omitempty"`
 	LocalAddrNorm string `json:"local_addr_norm,omitempty"`
 	RemoteAddr    string `json:"remote_addr,omitempty"`
+	From          string `json:"from,omitempty"`
 	Err           string `json:"err,omitempty"`
 }
 
 var (
-	tmpDir    string
-	inusePort string
-	autobind  = regexp.MustCompile(`^@[0-9a-f]{5}$`)
-	trailPort = regexp.MustCompile(`:[0-9]+$`)
+	tmpDir       string
+	inusePort    string
+	udpInusePort string
+	udpFreePort  string
+	autobind     = regexp.MustCompile(`^@[0-9a-f]{5}$`)
+	trailPort    = regexp.MustCompile(`:[0-9]+$`)
 )
 
 func main() {
@@ -78,6 +86,23 @@ func main() {
 		fail(err)
 	}
 	defer live.Close()
+	udpInuse, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		fail(err)
+	}
+	defer udpInuse.Close()
+	udpInusePort = strconv.Itoa(udpInuse.LocalAddr().(*net.UDPAddr).Port)
+	free, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		fail(err)
+	}
+	udpFreePort = strconv.Itoa(free.LocalAddr().(*net.UDPAddr).Port)
+	free.Close()
+	gramLive, err := net.ListenPacket("unixgram", "gonet-parity-gram-live.sock")
+	if err != nil {
+		fail(err)
+	}
+	defer gramLive.Close()
 
 	out := json.NewEncoder(os.Stdout)
 	out.SetEscapeHTML(false)
@@ -98,7 +123,11 @@ func main() {
 		case "dial":
 			doDial(&r)
 		default:
-			fail(fmt.Errorf("unknown op %q", r.Op))
+			op, ok := datagramOps[r.Op]
+			if !ok {
+				fail(fmt.Errorf("unknown op %q", r.Op))
+			}
+			op(&r)
 		}
 		if err := out.Encode(r); err != nil {
 			fail(err)
@@ -142,16 +171,33 @@ func substitute(address string) string {
 	if strings.HasPrefix(address, "TMP") {
 		address = tmpDir + address[len("TMP"):]
 	}
+	address = strings.ReplaceAll(address, "UDPINUSE", udpInusePort)
+	address = strings.ReplaceAll(address, "UDPFREE", udpFreePort)
 	return strings.ReplaceAll(address, "INUSE", inusePort)
 }
 
 // normalise puts the placeholders back into an output string.
 func normalise(address, s string) string {
 	s = strings.ReplaceAll(s, tmpDir, "TMP")
-	if strings.Contains(address, "INUSE") {
-		s = strings.ReplaceAll(s, ":"+inusePort, ":INUSE")
+	for _, p := range []struct{ name, port string }{
+		{"UDPINUSE", udpInusePort},
+		{"UDPFREE", udpFreePort},
+		{"INUSE", inusePort},
+	} {
+		if mentions(address, p.name) {
+			s = strings.ReplaceAll(s, ":"+p.port, ":"+p.name)
+		}
 	}
 	return s
+}
+
+// mentions says whether address has the placeholder name ("INUSE" inside "UDPINUSE"
+// does not count).
+func mentions(address, name string) bool {
+	if name == "INUSE" {
+		address = strings.ReplaceAll(address, "UDPINUSE", "")
+	}
+	return strings.Contains(address, name)
 }
 
 // kernelChosen replaces what the kernel chose (a port for port 0, an autobind name for
