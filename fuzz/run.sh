@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Fuzzes gonet's address parsing for a bounded time: fuzz/run.sh [SECONDS] (default 60).
+# Fuzzes gonet's parsers for a bounded time: fuzz/run.sh [SECONDS] [TARGET] (default 60
+# seconds of parse_addr; mux_pattern, http_range, parse_request, tls_records and
+# proxyproto are the others).
 #
 # Needs the nightly toolchain and cargo-fuzz:
 #   rustup toolchain install nightly && cargo install cargo-fuzz
@@ -10,6 +12,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-60}"
+# A second argument picks another target (fuzz/Cargo.toml lists them); its seeds are in
+# fuzz/seeds-TARGET.
+target="${2:-parse_addr}"
+seeds="fuzz/seeds"
+max_len=128
+if [ "$target" != parse_addr ]; then
+    seeds="fuzz/seeds-$target"
+    max_len=512
+fi
 if ! cargo +nightly --version >/dev/null 2>&1; then
     echo "fuzz/run.sh: no nightly toolchain (rustup toolchain install nightly)" >&2
     exit 2
@@ -18,7 +29,7 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
     echo "fuzz/run.sh: cargo-fuzz is missing (cargo install cargo-fuzz)" >&2
     exit 2
 fi
-corpus="target/fuzz-corpus/parse_addr"
+corpus="target/fuzz-corpus/$target"
 mkdir -p "$corpus"
-exec cargo +nightly fuzz run --fuzz-dir fuzz --sanitizer none --release parse_addr \
-    "$corpus" fuzz/seeds -- -max_total_time="$secs" -max_len=128 -timeout=10
+exec cargo +nightly fuzz run --fuzz-dir fuzz --sanitizer none --release "$target" \
+    "$corpus" "$seeds" -- -max_total_time="$secs" -max_len="$max_len" -timeout=10

@@ -1,6 +1,7 @@
 //! Address parsing under arbitrary input: `split_host_port` and `join_host_port` never
-//! panic and agree with each other, errors are Go's texts, and `gonet::listen` on
-//! "tcp"/"tcp4"/"tcp6" (port parsing, host parsing, family choice) never panics.
+//! panic and agree with each other, errors are Go's texts, `gonet::listen` on
+//! "tcp"/"tcp4"/"tcp6" (port parsing, host parsing, family choice) never panics, and
+//! neither do `resolve_tcp_addr` / `resolve_udp_addr`.
 //!
 //! Only addresses that need no DNS and no fixed port are listened on: a host that could be
 //! a domain name (other than `localhost`) is skipped, a numeric port becomes 0 and a port
@@ -12,7 +13,7 @@ use libfuzzer_sys::fuzz_target;
 #[path = "../../tests/util/address_oracle.rs"]
 mod address_oracle;
 
-use address_oracle::{could_be_service, could_need_dns, SPLIT_REASONS};
+use address_oracle::{SPLIT_REASONS, could_be_service, could_need_dns};
 
 /// The port to listen on instead of `port`, or `None` to not listen.
 fn safe_port(port: &str) -> Option<&str> {
@@ -37,6 +38,13 @@ fuzz_target!(|data: &[u8]| {
             if could_need_dns(&host) || s.len() > 100 {
                 return;
             }
+            // Go's typed calls read it the same way; a resolved address prints as one
+            // that resolves to it again.
+            if let Ok(u) = gonet::net::resolve_udp_addr("udp", s) {
+                let again = gonet::net::resolve_udp_addr("udp", &u.to_string()).ok();
+                assert_eq!(again, Some(u), "{s:?}");
+            }
+            let _ = gonet::net::resolve_tcp_addr("tcp", s);
             let Some(port) = safe_port(&port) else {
                 return;
             };
