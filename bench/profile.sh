@@ -14,7 +14,8 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-CLIENT=$HERE/client/target/release/gonet-bench-client
+BENCH_CARGO_TARGET=${BENCH_CARGO_TARGET:-$HERE/target/cargo}
+CLIENT=$BENCH_CARGO_TARGET/release/gonet-bench-client
 CONNS=100
 SECS=5
 ROUNDS=3
@@ -32,7 +33,7 @@ while [ $# -gt 0 ]; do
     shift
 done
 [ ${#SERVERS[@]} -gt 0 ] || { sed -n '2,16p' "$0"; exit 2; }
-[ -x "$CLIENT" ] || (cd "$HERE/client" && cargo build --release -q)
+[ -x "$CLIENT" ] || (cd "$HERE/client" && CARGO_TARGET_DIR=$BENCH_CARGO_TARGET cargo build --release -q)
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 HAVE_PERF=0
 perf stat -e raw_syscalls:sys_enter true >/dev/null 2>&1 && HAVE_PERF=1

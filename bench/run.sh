@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # gonet's benchmarks, side by side with Go, plain may and tokio, in one run on loopback.
 #
-#   bench/run.sh            full run  (3 rounds of every scenario, 10 s echo, wrk -d10s; ~12 minutes)
+#   bench/run.sh            full run  (3 rounds of every scenario, 10 s echo, wrk -d10s; ~30 minutes; one round ~11)
 #   bench/run.sh --quick    quick run (1 round of 3 s echo, wrk -d3s; ~1-2 minutes after builds)
 #
 # Options:
 #   --rounds N        rounds of every scenario (each figure: the median of its rounds)
-#   --only LIST       comma-separated subset of: echo,http,idle,burst
+#   --only LIST       comma-separated scenarios (bench/scenarios/NAME.sh): echo,http,idle,burst,udp
 #   --pin             pin each server to CPU 0 and the client (and wrk) to CPU 1
 #   --gonet-dir DIR   bench the gonet tree in DIR (a scratch copy) instead of this one
 #   --out DIR         write RESULTS.md and chart.svg to DIR (default: bench/)
 #   --no-build        use the binaries built by the previous run
+#
+# Environment: BENCH_CARGO_TARGET (the cargo target directory for
+# bench/peers, shareable between checkouts; default bench/target/cargo).
 #
 # It installs what is missing (Debian's golang-go, wrk, iproute2 for nstat), builds the
 # neutral client (bench/client), the peers (bench/peers, bench/go) and gonet's examples,
@@ -25,7 +28,7 @@ GONET_DIR=$ROOT
 OUT=$HERE
 MODE=full
 ROUNDS=
-ONLY=echo,http,idle,burst
+ONLY=
 PIN=0
 BUILD=1
 while [ $# -gt 0 ]; do
@@ -43,6 +46,8 @@ while [ $# -gt 0 ]; do
     esac
     shift
 done
+# Every scenario in bench/scenarios unless --only names some.
+[ -n "$ONLY" ] || ONLY=$(cd "$HERE/scenarios" && ls -- *.sh | sed 's/\.sh$//' | paste -sd, -)
 if [ "$MODE" = quick ]; then
     ECHO_SECS=3; ECHO_WARMUP=0.5; HTTP_SECS=3; : "${ROUNDS:=1}"
 else
@@ -62,6 +67,15 @@ mkdir -p "$WORK" "$BIN" "$LOGS"
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 has() { [[ ",$ONLY," == *",$1,"* ]]; }
+
+# --- scenarios: bench/scenarios/NAME.sh, one file each ------------------------------------
+# A scenario file defines run_NAME; it may define build_NAME (called in the build step)
+# and server_cmd_FAMILY (the command line of server KEY of a family of its own, on PORT).
+for sc in ${ONLY//,/ }; do
+    [ -f "$HERE/scenarios/$sc.sh" ] || { echo "run.sh: no scenario $sc (bench/scenarios/$sc.sh)" >&2; exit 2; }
+    # shellcheck source=/dev/null
+    . "$HERE/scenarios/$sc.sh"
+done
 
 # --- every server we start dies with us --------------------------------------------------
 PIDS=()
@@ -93,8 +107,15 @@ fi
 command -v cargo >/dev/null || { echo "run.sh: cargo is required" >&2; exit 1; }
 
 # --- builds ------------------------------------------------------------------------------
-CLIENT=$HERE/client/target/release/gonet-bench-client
-PEERS=$HERE/peers/target/release
+# The peers build into one cargo target directory (BENCH_CARGO_TARGET, by
+# default bench/target/cargo), which several checkouts of gonet may share.
+BENCH_CARGO_TARGET=${BENCH_CARGO_TARGET:-$HERE/target/cargo}
+# The client builds into this checkout's own target directory (a few seconds): in a shared
+# one, cargo leaves release/gonet-bench-client as whichever checkout built it last when
+# this checkout's build is already fresh, so a run could drive another tree's client.
+CLIENT_TARGET=$HERE/target/client
+CLIENT=$CLIENT_TARGET/release/gonet-bench-client
+PEERS=$BENCH_CARGO_TARGET/release
 if [ "$GONET_DIR" = "$ROOT" ]; then
     GONET_TARGET=$HERE/target/gonet
 else
@@ -105,8 +126,8 @@ HAVE_GONET_HTTP=0
 [ -f "$GONET_DIR/examples/http.rs" ] && HAVE_GONET_HTTP=1
 if [ "$BUILD" = 1 ]; then
     log "building the client and the peers (release)"
-    (cd "$HERE/client" && timeout 900 cargo build --release -q)
-    (cd "$HERE/peers" && timeout 1800 cargo build --release -q)
+    (cd "$HERE/client" && CARGO_TARGET_DIR=$CLIENT_TARGET timeout 900 cargo build --release -q)
+    (cd "$HERE/peers" && CARGO_TARGET_DIR=$BENCH_CARGO_TARGET timeout 1800 cargo build --release -q)
     log "building gonet's examples from $GONET_DIR (release)"
     examples=(--example echo)
     [ "$HAVE_GONET_HTTP" = 1 ] && examples+=(--example http)
@@ -122,6 +143,12 @@ if [ "$BUILD" = 1 ]; then
     log "building the Go peers ($(go version | awk '{print $3}'))"
     (cd "$ROOT" && GOFLAGS=-mod=mod go build -o "$BIN/go_echo" examples/go/echo.go)
     (cd "$HERE/go/http" && GOFLAGS=-mod=mod go build -o "$BIN/go_http" main.go)
+    for sc in ${ONLY//,/ }; do
+        if declare -F "build_$sc" >/dev/null; then
+            log "building for scenario $sc"
+            "build_$sc"
+        fi
+    done
 fi
 [ -x "$GONET_BIN/http" ] || HAVE_GONET_HTTP=0
 
@@ -138,6 +165,10 @@ fi
 # The command line of server KEY for scenario family FAMILY (echo|http) on PORT.
 server_cmd() {
     local family=$1 key=$2 port=$3 addr=127.0.0.1:$3
+    if declare -F "server_cmd_$family" >/dev/null; then
+        "server_cmd_$family" "$key" "$port"
+        return
+    fi
     case "$family/$key" in
         echo/gonet) echo "$GONET_BIN/echo $addr" ;;
         echo/go) echo "$BIN/go_echo $addr" ;;
@@ -152,7 +183,7 @@ server_cmd() {
 
 NEXT_PORT=19100
 free_port() {
-    while ss -Htan "( sport = :$NEXT_PORT or dport = :$NEXT_PORT )" | grep -q .; do
+    while ss -Htuan "( sport = :$NEXT_PORT or dport = :$NEXT_PORT )" | grep -q .; do
         NEXT_PORT=$((NEXT_PORT + 1))
     done
     PORT=$NEXT_PORT
@@ -175,7 +206,8 @@ start_server() {
     SERVER_PID=$!
     PIDS+=("$SERVER_PID")
     for i in $(seq 1 200); do
-        if ss -Hltn "( sport = :$PORT )" | grep -q .; then
+        # Listening TCP sockets and bound UDP ones (the udp scenario's servers).
+        if ss -Hltun "( sport = :$PORT )" | grep -q .; then
             sleep 0.2 # let it settle (Go's runtime, may's pool)
             return 0
         fi
@@ -211,97 +243,10 @@ nstat_get() { nstat -saz "$1" 2>/dev/null | awk -v k="$1" '$1 == k {print $2}' |
 UPTIME_START=$(uptime)
 T_START=$(date +%s)
 
-# --- echo: 64-byte ping-pong at 100 and 5,000 connections ---------------------------------
-# echo100pin: 100 conns again with the server pinned to CPU 0 and the client to CPU 1, so
-# every server runs one worker thread on a core of its own (no cross-thread wake-ups).
-if has echo; then
-    for spec in 100:0 5000:0 100:1; do
-        conns=${spec%%:*}
-        pinned=${spec#*:}
-        scenario=echo$conns
-        cli_pin=("${CLI_PIN[@]}")
-        if [ "$pinned" = 1 ]; then
-            scenario=echo${conns}pin
-            cli_pin=(taskset -c 1)
-        fi
-        for r in $(seq 1 "$ROUNDS"); do
-            for key in $(order "$r"); do
-                if ! start_server echo "$key" "$pinned"; then
-                    echo "scenario=$scenario server=$key round=$r skipped=start" >>"$RAW"
-                    continue
-                fi
-                if out=$(timeout 180 "${cli_pin[@]}" "$CLIENT" echo "127.0.0.1:$PORT" --conns "$conns" \
-                    --secs "$ECHO_SECS" --warmup "$ECHO_WARMUP" --threads "$CLIENT_THREADS" \
-                    --pid "$SERVER_PID"); then
-                    record "$scenario" "$key" "$r" "$out"
-                else
-                    echo "scenario=$scenario server=$key round=$r skipped=client" >>"$RAW"
-                fi
-                stop_server
-            done
-        done
-    done
-fi
-
-# --- http: wrk -t1 -c100 against hello-world servers --------------------------------------
-if has http; then
-    for r in $(seq 1 "$ROUNDS"); do
-        for key in $(order "$r"); do
-            if ! start_server http "$key"; then
-                echo "scenario=http server=$key round=$r skipped=$([ "$key" = gonet ] && echo no-examples/http.rs || echo start)" >>"$RAW"
-                continue
-            fi
-            url=http://127.0.0.1:$PORT/
-            [ "$MODE" = full ] && timeout 30 "${CLI_PIN[@]}" wrk -t1 -c100 -d1s "$url" >/dev/null 2>&1 || true
-            if out=$(timeout 120 "${CLI_PIN[@]}" "$CLIENT" wrk "$SERVER_PID" --latency -t1 -c100 -d"${HTTP_SECS}s" "$url"); then
-                record http "$key" "$r" "$out"
-            else
-                echo "scenario=http server=$key round=$r skipped=wrk" >>"$RAW"
-            fi
-            stop_server
-        done
-    done
-fi
-
-# --- idle: server RSS per held connection at 8,000 idle connections ------------------------
-if has idle; then
-    for r in $(seq 1 "$ROUNDS"); do
-        for key in $(order "$r"); do
-            if ! start_server echo "$key"; then
-                echo "scenario=idle server=$key round=$r skipped=start" >>"$RAW"
-                continue
-            fi
-            if out=$(timeout 180 "${CLI_PIN[@]}" "$CLIENT" idle "127.0.0.1:$PORT" --conns "$IDLE_CONNS" --pid "$SERVER_PID"); then
-                record idle "$key" "$r" "$out"
-            else
-                echo "scenario=idle server=$key round=$r skipped=client" >>"$RAW"
-            fi
-            stop_server
-        done
-    done
-fi
-
-# --- burst: 8,000 simultaneous dials -------------------------------------------------------
-# TcpExtListenOverflows is machine-wide: other programs' overflows during a burst count too.
-if has burst; then
-    for r in $(seq 1 "$ROUNDS"); do
-        for key in $(order "$r"); do
-            if ! start_server echo "$key"; then
-                echo "scenario=burst server=$key round=$r skipped=start" >>"$RAW"
-                continue
-            fi
-            ov0=$(nstat_get TcpExtListenOverflows); dr0=$(nstat_get TcpExtListenDrops)
-            if out=$(timeout 120 "${CLI_PIN[@]}" "$CLIENT" burst "127.0.0.1:$PORT" --conns "$BURST_CONNS" --timeout-s 30); then
-                ov1=$(nstat_get TcpExtListenOverflows); dr1=$(nstat_get TcpExtListenDrops)
-                record burst "$key" "$r" "$out overflows=$((${ov1:-0} - ${ov0:-0})) listen_drops=$((${dr1:-0} - ${dr0:-0}))"
-            else
-                echo "scenario=burst server=$key round=$r skipped=client" >>"$RAW"
-            fi
-            stop_server
-            sleep 1 # let the 8,000 closes drain before the next server
-        done
-    done
-fi
+# --- run the scenarios, in --only order --------------------------------------------------
+for sc in ${ONLY//,/ }; do
+    "run_$sc"
+done
 
 # --- report ------------------------------------------------------------------------------
 lockver() { awk -v n="$2" '$0 == "name = \"" n "\"" {getline; gsub(/version = |"/, ""); print; exit}' "$1" 2>/dev/null; }

@@ -4,7 +4,10 @@
 //! ```text
 //! client echo  ADDR --conns N --secs D [--warmup W] [--threads T] [--size 64] [--pid PID]
 //! client idle  ADDR --conns N --pid PID [--settle-ms 1000]
+//! client httpidle ADDR --conns N --pid PID [--path /] [--settle-ms 1000]
 //! client burst ADDR --conns N [--timeout-s 30]
+//! client udp   ADDR --conns N --secs D [--warmup W] [--threads T] [--size 64] [--timeout-ms 200] [--pid PID]
+//! client spin  ADDR --spinners N --conns 1000 [--timeout-ms 2000]
 //! client wrk   PID WRK-ARGS...          # runs wrk, adds the server's CPU time per request
 //! client report RAW META OUT.md OUT.svg  # the table of ratios and the chart
 //! ```
@@ -22,7 +25,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 mod chart;
+mod http_idle;
 mod report;
+mod spin;
+mod udp;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -30,11 +36,14 @@ fn main() {
     let r = match mode {
         "echo" => echo(&Opts::parse(&args[1..])),
         "idle" => idle(&Opts::parse(&args[1..])),
+        "httpidle" => http_idle::run(&Opts::parse(&args[1..])),
         "burst" => burst(&Opts::parse(&args[1..])),
+        "udp" => udp::run(&Opts::parse(&args[1..])),
+        "spin" => spin::run(&Opts::parse(&args[1..])),
         "wrk" if args.len() > 2 => wrk(&args[1], &args[2..]),
         "report" if args.len() == 5 => report::run(&args[1], &args[2], &args[3], &args[4]),
         _ => {
-            eprintln!("usage: client echo|idle|burst ADDR [--opt value ...] | wrk PID ARGS... | report RAW META OUT.md OUT.svg");
+            eprintln!("usage: client echo|idle|httpidle|burst|udp|spin ADDR [--opt value ...] | wrk PID ARGS... | report RAW META OUT.md OUT.svg");
             std::process::exit(2);
         }
     };
@@ -447,8 +456,8 @@ fn burst(o: &Opts) -> io::Result<()> {
     let mut state = vec![0u8; conns];
     let mut got = vec![0usize; conns];
     let mut started = vec![Instant::now(); conns];
-    let mut dial_ns: Vec<u32> = Vec::with_capacity(conns);
-    let mut served_ns: Vec<u32> = Vec::with_capacity(conns);
+    let mut dial_us: Vec<u32> = Vec::with_capacity(conns);
+    let mut served_us: Vec<u32> = Vec::with_capacity(conns);
     let (mut served, mut failed) = (0usize, 0usize);
     let t0 = Instant::now();
     for (i, &fd) in fds.iter().enumerate() {
@@ -497,7 +506,7 @@ fn burst(o: &Opts) -> io::Result<()> {
                     let _ = ep.ctl(libc::EPOLL_CTL_DEL, fd, 0, 0);
                     continue;
                 }
-                dial_ns.push(ns32(started[i].elapsed()));
+                dial_us.push(us32(started[i].elapsed()));
                 state[i] = 1;
                 ep.ctl(libc::EPOLL_CTL_MOD, fd, libc::EPOLLIN as u32, i as u64)?;
                 continue;
@@ -520,21 +529,21 @@ fn burst(o: &Opts) -> io::Result<()> {
                 state[i] = 2;
                 served += 1;
                 last_served = Instant::now();
-                served_ns.push(ns32(started[i].elapsed()));
+                served_us.push(us32(started[i].elapsed()));
                 let _ = ep.ctl(libc::EPOLL_CTL_DEL, fd, 0, 0);
             }
         }
     }
-    dial_ns.sort_unstable();
-    served_ns.sort_unstable();
+    dial_us.sort_unstable();
+    served_us.sort_unstable();
     let unserved = conns - served - failed;
     println!(
         "all_served_ms={:.1} served={served} dial_failed={failed} unserved={unserved} dial_p50_ms={:.2} dial_p99_ms={:.2} served_p50_ms={:.2} served_p99_ms={:.2} dials_issued_ms={dials_issued_ms:.1} conns={conns}",
         last_served.duration_since(t0).as_secs_f64() * 1e3,
-        pct(&dial_ns, 0.50) / 1e6,
-        pct(&dial_ns, 0.99) / 1e6,
-        pct(&served_ns, 0.50) / 1e6,
-        pct(&served_ns, 0.99) / 1e6,
+        pct(&dial_us, 0.50) / 1e3,
+        pct(&dial_us, 0.99) / 1e3,
+        pct(&served_us, 0.50) / 1e3,
+        pct(&served_us, 0.99) / 1e3,
     );
     for fd in fds {
         // SAFETY: we own these descriptors.
@@ -543,8 +552,10 @@ fn burst(o: &Opts) -> io::Result<()> {
     Ok(())
 }
 
-fn ns32(d: Duration) -> u32 {
-    u32::try_from(d.as_nanos()).unwrap_or(u32::MAX)
+/// Microseconds, so that a burst's slowest connections (SYN retransmits: 1 s, 3 s, 7 s
+/// ...) fit; nanoseconds in a u32 would stop at 4.29 s.
+fn us32(d: Duration) -> u32 {
+    u32::try_from(d.as_micros()).unwrap_or(u32::MAX)
 }
 
 fn sockaddr(a: SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {

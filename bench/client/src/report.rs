@@ -60,8 +60,12 @@ const fn m(
 
 const ECHO_RT: &[(&str, f64)] = &[("go", 1.10), ("tokio", 1.0), ("may", 0.97)];
 const ECHO_CPU: &[(&str, f64)] = &[("go", 0.75)];
-const HTTP_RPS: &[(&str, f64)] = &[("go", 1.5), ("tokio", 1.0), ("may", 0.97)];
+// Issue 13: >= 2.0x Go net/http, >= 1.2x axum, >= 1.0x may_minihttp; p99 no worse than
+// may_minihttp's; RSS per idle keep-alive connection <= Go's.
+const HTTP_RPS: &[(&str, f64)] = &[("go", 2.0), ("tokio", 1.2), ("may", 1.0)];
+const HTTP_P99: &[(&str, f64)] = &[("may", 1.0)];
 const VS_GO: &[(&str, f64)] = &[("go", 1.0)];
+const SPAWN_VS_GO: &[(&str, f64)] = &[("go", 1.5)];
 
 #[rustfmt::skip]
 const METRICS: &[Metric] = &[
@@ -78,8 +82,22 @@ const METRICS: &[Metric] = &[
     m("echo100pin", "srv_cpu_us_per_rt", "echo, 100 conns, server pinned to 1 core: server CPU per round trip", "µs", false, &[], true),
     m("http", "rps", "http hello, wrk -t1 -c100: requests/s", "req/s", true, HTTP_RPS, true),
     m("http", "p50_ms", "http hello: p50 latency", "ms", false, &[], false),
-    m("http", "p99_ms", "http hello: p99 latency", "ms", false, &[], false),
+    m("http", "p99_ms", "http hello: p99 latency", "ms", false, HTTP_P99, false),
     m("http", "srv_cpu_us_per_req", "http hello: server CPU per request", "µs", false, &[], true),
+    // http (bench/scenarios/http.sh): the JSON route, 1,000 connections, pipelining, idle RSS.
+    m("httpjson", "rps", "http /json, wrk -t1 -c100: requests/s", "req/s", true, HTTP_RPS, true),
+    m("httpjson", "p99_ms", "http /json: p99 latency", "ms", false, HTTP_P99, false),
+    m("httpjson", "srv_cpu_us_per_req", "http /json: server CPU per request", "µs", false, &[], false),
+    m("http1k", "rps", "http hello, wrk -t1 -c1000: requests/s", "req/s", true, HTTP_RPS, true),
+    m("http1k", "p99_ms", "http hello, 1,000 conns: p99 latency", "ms", false, HTTP_P99, false),
+    m("http1k", "srv_cpu_us_per_req", "http hello, 1,000 conns: server CPU per request", "µs", false, &[], false),
+    m("httpjson1k", "rps", "http /json, wrk -t1 -c1000: requests/s", "req/s", true, HTTP_RPS, false),
+    m("httpjson1k", "p99_ms", "http /json, 1,000 conns: p99 latency", "ms", false, HTTP_P99, false),
+    m("httpjson1k", "srv_cpu_us_per_req", "http /json, 1,000 conns: server CPU per request", "µs", false, &[], false),
+    m("httppipe", "rps", "http hello, 16 pipelined per write, wrk -t1 -c100: requests/s", "req/s", true, HTTP_RPS, true),
+    m("httppipe", "p99_ms", "http pipelined: p99 latency (of a batch of 16)", "ms", false, HTTP_P99, false),
+    m("httppipe", "srv_cpu_us_per_req", "http pipelined: server CPU per request", "µs", false, &[], false),
+    m("httpidle", "bytes_per_conn", "http: server RSS per idle keep-alive connection (5,000 held)", "bytes", false, VS_GO, true),
     m("idle", "bytes_per_conn", "idle: server RSS per held connection (8,000 held)", "bytes", false, VS_GO, true),
     m("burst", "all_served_ms", "burst of 8,000 dials: time until all served", "ms", false, VS_GO, true),
     m("burst", "dial_p99_ms", "burst: p99 dial time", "ms", false, &[], false),
@@ -88,6 +106,42 @@ const METRICS: &[Metric] = &[
     m("burst", "overflows", "burst: TcpExtListenOverflows during the burst", "", false, &[], false),
     m("burst", "overflow_rounds", "burst: rounds with any listen overflow", "", false, &[], false),
     m("burst", "unserved", "burst: connections not served in 30 s", "", false, &[], false),
+    // udp (bench/scenarios/udp.sh): request/response datagrams against a UDP echo.
+    m("udp1", "rtps", "udp echo, 1 socket: round trips/s", "rt/s", true, VS_GO, false),
+    m("udp1", "p50_us", "udp echo, 1 socket: p50 latency", "µs", false, &[], false),
+    m("udp1", "srv_cpu_us_per_rt", "udp echo, 1 socket: server CPU per round trip", "µs", false, &[], false),
+    m("udp100", "rtps", "udp echo, 100 sockets: round trips/s", "rt/s", true, VS_GO, true),
+    m("udp100", "p50_us", "udp echo, 100 sockets: p50 latency", "µs", false, &[], false),
+    m("udp100", "p99_us", "udp echo, 100 sockets: p99 latency", "µs", false, &[], false),
+    m("udp100", "srv_cpu_us_per_rt", "udp echo, 100 sockets: server CPU per datagram", "µs", false, VS_GO, true),
+    m("udp100", "loss_pct", "udp echo, 100 sockets: datagrams lost (not back in 200 ms)", "%", false, &[], false),
+    // spin (bench/scenarios/spin.sh): 1,000 fresh connections while handlers spin forever.
+    m("spin1", "answered", "1 handler spinning forever: fresh connections answered (of 1,000)", "", true, VS_GO, false),
+    m("spin1", "p99_ms", "1 spinning: p99 dial-to-answer", "ms", false, &[], false),
+    m("spin1", "max_ms", "1 spinning: slowest answer", "ms", false, &[], false),
+    m("spin2", "answered", "2 handlers spinning forever (both workers): fresh connections answered (of 1,000)", "", true, VS_GO, false),
+    m("spin2", "p99_ms", "2 spinning: p99 dial-to-answer", "ms", false, &[], false),
+    m("spin2", "max_ms", "2 spinning: slowest answer", "ms", false, &[], false),
+    // tls: examples/tls_echo.rs vs its Go twin (bench/scenarios/tls.sh); may and tokio have no TLS twin.
+    m("tls", "hs_per_s", "TLS 1.3 full handshakes/s (a new conn per request, ECDSA P-256)", "hs/s", true, VS_GO, true),
+    m("tls", "srv_cpu_us_per_hs", "TLS full handshake: server CPU per handshake", "µs", false, &[], false),
+    m("tls", "resumed_per_s", "TLS 1.3 resumed handshakes/s (session tickets)", "hs/s", true, VS_GO, true),
+    m("tls", "srv_cpu_us_per_resumed", "TLS resumed handshake: server CPU per handshake", "µs", false, &[], false),
+    m("tls", "mib_per_s", "TLS: 64 MiB echoed over one conn", "MiB/s", true, VS_GO, true),
+    m("tls", "srv_cpu_ms_bulk", "TLS: server CPU for the 64 MiB echo", "ms", false, &[], false),
+    // bench/scenarios/goroutines.sh: examples/goroutines.rs and its Go twin (no may or tokio).
+    m("goroutines", "burst_ns", "million goroutines: time per goroutine, started back to back until all parked", "ns", false, SPAWN_VS_GO, true),
+    m("goroutines", "oneoff_go_ns", "goroutines, one-off: the go statement (each done before the next)", "ns", false, SPAWN_VS_GO, false),
+    m("goroutines", "oneoff_rt_ns", "goroutines, one-off: go statement until the goroutine ran", "ns", false, &[], false),
+    m("goroutines", "rss_per_goroutine", "million goroutines: RSS per parked goroutine", "bytes", false, &[], true),
+    m("goroutines", "pte_per_goroutine", "million goroutines: page tables per parked goroutine", "bytes", false, &[], false),
+    m("goroutines", "maps", "million goroutines: kernel memory mappings, all parked", "", false, &[], false),
+    m("goroutines", "release_ms", "million goroutines: closing the channel until all finished", "ms", false, &[], false),
+    // bench/scenarios/context.sh: benches/context.rs and its Go twin bench/go/context (no may or tokio).
+    m("context", "cancel_ns", "context: with_cancel + cancel on a watched parent, per cycle", "ns", false, VS_GO, true),
+    m("context", "cancel_cpu_ns", "context: with_cancel + cancel, process CPU per cycle", "ns", false, VS_GO, false),
+    m("context", "timeout_ns", "context: with_timeout cancelled before it fires, per cycle", "ns", false, VS_GO, true),
+    m("context", "timeout_cpu_ns", "context: with_timeout cancelled before it fires, process CPU per cycle", "ns", false, VS_GO, false),
 ];
 
 type Key = (String, String, String); // scenario, server, key
@@ -257,6 +311,19 @@ pub fn run(raw_path: &str, meta_path: &str, md_path: &str, svg_path: &str) -> io
                 "{op} {bound:.2}x {}: {ok}",
                 display(mt.scenario, peer)
             ));
+        }
+        // Issue 15's bounds in bytes: a parked goroutine, an idle echo connection.
+        let absolute = match (mt.scenario, mt.key) {
+            ("goroutines", "rss_per_goroutine") => Some(4608.0),
+            ("idle", "bytes_per_conn") => Some(5120.0),
+            _ => None,
+        };
+        if let Some(bound) = absolute {
+            tgt.push(match g {
+                Some(x) if x <= bound => format!("<= {} bytes: met", num(bound)),
+                Some(_) => format!("<= {} bytes: **missed**", num(bound)),
+                None => format!("<= {} bytes: not measured", num(bound)),
+            });
         }
         if mt.key == "overflow_rounds" {
             // Issue 7's "zero listen overflows", in every round.

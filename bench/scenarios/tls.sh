@@ -1,0 +1,68 @@
+# bench/scenarios/tls.sh: sourced by bench/run.sh, which defines the helpers used here
+# (start_server, stop_server, record, order, $ROUNDS ...).
+#
+# --- tls: examples/tls_echo.rs against its Go twin, driven by Go's crypto/tls client ------
+# One certificate (ECDSA P-256, from bench/go/tlsload gencert) for both servers; every
+# handshake is TLS 1.3 with X25519. Three measurements per server and round:
+#   hs       full handshakes/s: 32 workers, each request a new connection (dial,
+#            handshake, 16-byte echo, close) for TLS_SECS s
+#   resumed  the same with a session cache per worker (TLS 1.3 tickets)
+#   bulk     one connection, 64 MiB written and echoed back, every byte checked
+# Server CPU per handshake is the server's utime+stime over the run / handshakes done;
+# for bulk, the server's CPU for the whole 64 MiB echo (128 MiB through its TLS stack).
+TLS_SECS=${TLS_SECS:-5}
+[ "$MODE" = quick ] && TLS_SECS=3
+
+build_tls() {
+    (cd "$GONET_DIR" && CARGO_TARGET_DIR=$GONET_TARGET timeout 1800 cargo build --release -q --example tls_echo)
+    (cd "$ROOT" && GOFLAGS=-mod=mod go build -o "$BIN/go_tls_echo" examples/go/tls_echo.go)
+    (cd "$HERE/go/tlsload" && GOFLAGS=-mod=mod go build -o "$BIN/tlsload" main.go)
+}
+
+server_cmd_tls() {
+    local key=$1 port=$2 addr=127.0.0.1:$2 dir=$WORK/tls
+    case "$key" in
+        gonet) echo "$GONET_BIN/tls_echo $addr $dir/cert.pem $dir/key.pem" ;;
+        go) echo "$BIN/go_tls_echo $addr $dir/cert.pem $dir/key.pem" ;;
+    esac
+}
+
+# utime + stime of the server so far, in clock ticks.
+tls_cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"; }
+
+run_tls() {
+    [ -x "$BIN/tlsload" ] || build_tls
+    "$BIN/tlsload" gencert -dir "$WORK/tls"
+    local hz r key out hs res bulk t0 t1 cpu_hs cpu_res cpu_bulk
+    hz=$(getconf CLK_TCK)
+    for r in $(seq 1 "$ROUNDS"); do
+        for key in $(order "$r"); do
+            if ! start_server tls "$key"; then
+                echo "scenario=tls server=$key round=$r skipped=start" >>"$RAW"
+                continue
+            fi
+            local load=("$BIN/tlsload")
+            [ ${#CLI_PIN[@]} -gt 0 ] && load=("${CLI_PIN[@]}" "$BIN/tlsload")
+            t0=$(tls_cpu_ticks)
+            hs=$(timeout 120 "${load[@]}" hs -addr "127.0.0.1:$PORT" -ca "$WORK/tls/ca.pem" -c 32 -d "${TLS_SECS}s") || hs=
+            t1=$(tls_cpu_ticks)
+            cpu_hs=$(awk -v a="$t0" -v b="$t1" -v hz="$hz" -v line="$hs" 'BEGIN { split(line, f, /[ =]/); n = f[2]; if (n > 0) printf "%.1f", (b - a) * 1e6 / hz / n; else print "nan" }')
+            t0=$(tls_cpu_ticks)
+            res=$(timeout 120 "${load[@]}" hs -resume -addr "127.0.0.1:$PORT" -ca "$WORK/tls/ca.pem" -c 32 -d "${TLS_SECS}s") || res=
+            t1=$(tls_cpu_ticks)
+            cpu_res=$(awk -v a="$t0" -v b="$t1" -v hz="$hz" -v line="$res" 'BEGIN { split(line, f, /[ =]/); n = f[2]; if (n > 0) printf "%.1f", (b - a) * 1e6 / hz / n; else print "nan" }')
+            t0=$(tls_cpu_ticks)
+            bulk=$(timeout 120 "${load[@]}" bulk -addr "127.0.0.1:$PORT" -ca "$WORK/tls/ca.pem" -mib 64) || bulk=
+            t1=$(tls_cpu_ticks)
+            cpu_bulk=$(awk -v a="$t0" -v b="$t1" -v hz="$hz" 'BEGIN { printf "%.0f", (b - a) * 1000 / hz }')
+            if [ -n "$hs" ] && [ -n "$res" ] && [ -n "$bulk" ]; then
+                record tls "$key" "$r" "hs_per_s=$(tls_field hs_per_s "$hs") srv_cpu_us_per_hs=$cpu_hs hs_errors=$(tls_field errors "$hs") resumed_per_s=$(tls_field hs_per_s "$res") resumed=$(tls_field resumed "$res") srv_cpu_us_per_resumed=$cpu_res mib_per_s=$(tls_field mib_per_s "$bulk") srv_cpu_ms_bulk=$cpu_bulk"
+            else
+                echo "scenario=tls server=$key round=$r skipped=client" >>"$RAW"
+            fi
+            stop_server
+        done
+    done
+}
+
+tls_field() { tr ' ' '\n' <<<"$2" | awk -F= -v k="$1" '$1 == k {print $2}'; }
