@@ -11,6 +11,7 @@ mod tls_util;
 mod util;
 
 use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
@@ -112,10 +113,13 @@ fn http_hello(conn: tls::Conn) {
 
 /// Runs `openssl s_client ARGS` sending `input` (stdin kept open until it exits, so it
 /// does not hang up first); returns stdout + stderr.
-fn s_client(args: &[&str], input: &str) -> String {
+/// `openssl s_client` to `addr` as "localhost", trusting `ca`, with `extra` flags after.
+fn s_client(addr: &str, ca: &Path, extra: &[&str], input: &str) -> String {
     let mut child = Command::new("openssl")
         .arg("s_client")
-        .args(args)
+        .args(["-connect", addr, "-servername", "localhost", "-CAfile"])
+        .arg(ca)
+        .args(extra)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -169,18 +173,9 @@ fn openssl_s_client_against_a_gonet_server() {
     for (flag, want) in [("-tls1_3", "TLS 1.3"), ("-tls1_2", "TLS 1.2")] {
         let (addr, h) = serve(&cfg, 1, report);
         let out = s_client(
-            &[
-                "-connect",
-                &addr,
-                "-servername",
-                "localhost",
-                "-CAfile",
-                &path(&pki.ca_file),
-                "-verify_return_error",
-                "-alpn",
-                "http/1.1",
-                flag,
-            ],
+            &addr,
+            &pki.ca_file,
+            &["-verify_return_error", "-alpn", "http/1.1", flag],
             "from openssl\n",
         );
         h.join().unwrap();
@@ -203,18 +198,9 @@ fn openssl_s_client_with_a_client_certificate() {
     let cfg = mtls_server_config(&pki, &leaf);
     let (addr, h) = serve(&cfg, 1, report);
     let out = s_client(
-        &[
-            "-connect",
-            &addr,
-            "-servername",
-            "localhost",
-            "-CAfile",
-            &path(&pki.ca_file),
-            "-cert",
-            &path(&bob.cert_file),
-            "-key",
-            &path(&bob.key_file),
-        ],
+        &addr,
+        &pki.ca_file,
+        &["-cert", &path(&bob.cert_file), "-key", &path(&bob.key_file)],
         "with a cert\n",
     );
     h.join().unwrap();
