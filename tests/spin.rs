@@ -67,7 +67,10 @@ fn handle(conn: gonet::Conn) {
             Ok(_) => {}
         }
         let cmd = line.trim();
-        if matches!(cmd, "SPIN" | "BLOCK" | "SLEEP-THEN-SPIN") {
+        if matches!(
+            cmd,
+            "SPIN" | "BLOCK" | "SLEEP-THEN-SPIN" | "MAYWAIT-THEN-SPIN"
+        ) {
             // Said before misbehaving, so that the client knows the spin has begun.
             let _ = (&conn).write_all(format!("OK {cmd}\n").as_bytes());
         }
@@ -77,6 +80,19 @@ fn handle(conn: gonet::Conn) {
             "BLOCK" => std::thread::sleep(Duration::from_secs(60)),
             "SLEEP-THEN-SPIN" => {
                 gonet::time::sleep(Duration::from_millis(2));
+                spin_forever()
+            }
+            "MAYWAIT-THEN-SPIN" => {
+                // A wait on may's own channel, which gonet's scheduling points do not
+                // see: another coroutine runs on the worker meanwhile and this one is
+                // resumed by may, so the thread's last recorded site is not this
+                // coroutine's (the warning must still name this one).
+                let (tx, rx) = may::sync::mpsc::channel::<()>();
+                drop(gonet::go!(move || {
+                    gonet::time::sleep(Duration::from_millis(2));
+                    let _ = tx.send(());
+                }));
+                let _ = rx.recv();
                 spin_forever()
             }
             _ => {
@@ -372,6 +388,7 @@ fn the_warnings_name_the_go_site() {
     for (what, heard) in [
         ("SPIN", "without parking"),
         ("BLOCK", "blocking system call"),
+        ("MAYWAIT-THEN-SPIN", "without parking"),
     ] {
         let (child, addr) = start("thread", "");
         let _stuck = misbehave(&addr, what);

@@ -166,11 +166,84 @@ pub(crate) fn current_site() -> *const Location<'static> {
 }
 
 /// Runs a coroutine's body: the frame the abort report looks for, and its start is a
-/// scheduling point.
+/// scheduling point. Its frame holds the coroutine's [`SiteRecord`] while `f` runs.
 #[inline(never)]
 fn go_entry<F: FnOnce() -> T, T>(site: &'static Location<'static>, f: F) -> T {
     mark(site);
-    f()
+    let record = SiteRecord::new(site);
+    // The record's address escapes: the compiler keeps its words in this frame, as they
+    // are, until it is dropped (after `f`, or while unwinding).
+    std::hint::black_box(&record);
+    let out = f();
+    drop(record);
+    out
+}
+
+/// A coroutine's `go!` site, kept in its first frame (`go_entry`) for as long as it
+/// runs: what sysmon's report names. The thread slot's `site` says which coroutine last
+/// passed a gonet scheduling point on a thread, which goes stale when may switches
+/// coroutines on its own (a nested resume, a may primitive); the record cannot, since it
+/// lives on the coroutine's own stack. A signal handler on the stuck thread finds it
+/// ([`running_site`], from `traceback.rs`) by scanning the interrupted coroutine's stack.
+#[repr(C)]
+struct SiteRecord {
+    magic: usize,
+    site: usize,
+    /// `site ^ SITE_CHECK`: a stray `SITE_MAGIC` word on a stack is not a record.
+    check: usize,
+}
+
+/// "go!site" in ASCII.
+const SITE_MAGIC: usize = 0x6574_6973_2167_6f67;
+const SITE_CHECK: usize = 0x5a5a_a5a5_0f0f_f0f0;
+
+impl SiteRecord {
+    fn new(site: &'static Location<'static>) -> SiteRecord {
+        let site = site as *const Location<'static> as usize;
+        SiteRecord {
+            magic: SITE_MAGIC,
+            site,
+            check: site ^ SITE_CHECK,
+        }
+    }
+}
+
+impl Drop for SiteRecord {
+    fn drop(&mut self) {
+        // A stack is reused by the next coroutine (may's pool): leave no record behind.
+        // SAFETY: a valid, aligned field of self.
+        unsafe { ptr::write_volatile(&mut self.magic, 0) };
+    }
+}
+
+/// The `go!` site of the coroutine whose stack holds `sp`, read from its [`SiteRecord`];
+/// null if the thread is not in a coroutine gonet started. Only reads memory of the
+/// running coroutine's stack, so a signal handler may call it (it allocates nothing and
+/// takes no lock).
+pub(crate) fn running_site(sp: usize) -> *const Location<'static> {
+    let Some((bottom, top)) = super::stack::running_stack(sp) else {
+        return ptr::null();
+    };
+    let word = std::mem::size_of::<usize>();
+    // From the top down: go_entry's frame is among the coroutine's first.
+    let mut p = (top - 3 * word) & !(word - 1);
+    let low = sp.max(bottom);
+    while p >= low {
+        // SAFETY: [sp, top) is the interrupted coroutine's live stack (running_stack
+        // checked generator's context), all of it mapped and readable.
+        let (magic, site, check) = unsafe {
+            (
+                ptr::read_volatile(p as *const usize),
+                ptr::read_volatile((p + word) as *const usize),
+                ptr::read_volatile((p + 2 * word) as *const usize),
+            )
+        };
+        if magic == SITE_MAGIC && check == site ^ SITE_CHECK && site != 0 {
+            return site as *const Location<'static>;
+        }
+        p -= word;
+    }
+    ptr::null()
 }
 
 // ---------------------------------------------------------------------------------------

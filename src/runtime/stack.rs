@@ -254,6 +254,19 @@ pub fn __current_stack() -> Option<(usize, usize)> {
     locate(local, sp, 4 * SCAN_BASE, bytes).map(|bottom| (bottom, bottom + bytes))
 }
 
+/// The stack of the coroutine running on this thread, `(bottom, top)`, found from `sp`,
+/// a stack pointer inside it (a signal handler's interrupted one); `None` outside a
+/// coroutine or for a stack gonet does not manage. Async-signal-safe: it reads
+/// generator's thread-local context and the stack, nothing else.
+pub(super) fn running_stack(sp: usize) -> Option<(usize, usize)> {
+    let local = generator::get_local_data() as usize;
+    if local == 0 || sp == 0 {
+        return None;
+    }
+    let bytes = configured_stack_bytes();
+    locate(local, sp, bytes, bytes).map(|bottom| (bottom, bottom + bytes))
+}
+
 // ---------------------------------------------------------------------------------------
 // Inside a coroutine: locate its stack, convert the guard, release pages
 // ---------------------------------------------------------------------------------------
@@ -522,7 +535,7 @@ fn install_overflow_handler() {
 /// # Safety
 /// `ctx` is the `ucontext_t` the kernel passed to a `SA_SIGINFO` handler.
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
-unsafe fn fault_sp(ctx: *mut libc::c_void) -> usize {
+pub(super) unsafe fn fault_sp(ctx: *mut libc::c_void) -> usize {
     let uc = ctx as *const libc::ucontext_t;
     // SAFETY: `ctx` is the kernel's ucontext_t for this signal (the caller's contract).
     unsafe { (*uc).uc_mcontext.gregs[libc::REG_RSP as usize] as usize }
@@ -533,7 +546,7 @@ unsafe fn fault_sp(ctx: *mut libc::c_void) -> usize {
 /// # Safety
 /// `ctx` is the `ucontext_t` the kernel passed to a `SA_SIGINFO` handler.
 #[cfg(all(target_os = "linux", target_arch = "aarch64"))]
-unsafe fn fault_sp(ctx: *mut libc::c_void) -> usize {
+pub(super) unsafe fn fault_sp(ctx: *mut libc::c_void) -> usize {
     let uc = ctx as *const libc::ucontext_t;
     // SAFETY: `ctx` is the kernel's ucontext_t for this signal (the caller's contract).
     unsafe { (*uc).uc_mcontext.sp as usize }
@@ -548,7 +561,7 @@ unsafe fn fault_sp(ctx: *mut libc::c_void) -> usize {
     target_os = "linux",
     any(target_arch = "x86_64", target_arch = "aarch64")
 )))]
-unsafe fn fault_sp(_ctx: *mut libc::c_void) -> usize {
+pub(super) unsafe fn fault_sp(_ctx: *mut libc::c_void) -> usize {
     0
 }
 

@@ -154,6 +154,15 @@ fn site_text(site: *const Location<'static>) -> String {
     }
 }
 
+/// The `go!` site of the coroutine holding thread `t`: asked of the thread itself (its
+/// coroutine's own record, `proc::running_site`), else the last one its slot recorded.
+fn site_of(t: &ThreadSlot) -> *const Location<'static> {
+    match crate::runtime::traceback::running_site(t, Duration::from_millis(50)) {
+        Some(site) if !site.is_null() => site,
+        _ => t.site.load(Ordering::Relaxed).cast_const(),
+    }
+}
+
 fn ms(ns: u64) -> String {
     let d = Duration::from_nanos(ns);
     if d < Duration::from_secs(1) {
@@ -238,7 +247,7 @@ fn run() {
                 let site = if slot.is_null() {
                     std::ptr::null()
                 } else {
-                    unsafe { &*slot }.site.load(Ordering::Relaxed).cast_const()
+                    site_of(unsafe { &*slot })
                 };
                 let what = match how {
                     Holds::Running => "has run",
@@ -326,7 +335,7 @@ fn run() {
                     };
                     log::warn!(
                         "gonet: {} {what} {} without parking on rescue thread {}",
-                        site_text(slot.site.load(Ordering::Relaxed).cast_const()),
+                        site_text(site_of(slot)),
                         ms(stale),
                         slot.index
                     );
@@ -475,9 +484,13 @@ fn abort_report(s: &proc::Sched, seen: &HashMap<usize, Seen>, now: u64, limit: D
             }
             Role::Rescue => format!("rescue thread {}", slot.index),
         };
-        let site = slot.site.load(Ordering::Relaxed).cast_const();
         let stuck = stale >= SPIN_AFTER.as_nanos() as u64
             && (slot.role == Role::Worker || slot.busy.load(Ordering::Acquire));
+        let site = if stuck {
+            site_of(slot)
+        } else {
+            slot.site.load(Ordering::Relaxed).cast_const()
+        };
         if stuck {
             out.push_str(&format!(
                 "\n{name} (thread {}) [running {} without parking: {}]:\n",
