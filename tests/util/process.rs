@@ -19,6 +19,8 @@ pub struct Server {
     pub addr: String,
     /// Every line it printed on stderr so far (the reader thread keeps appending).
     pub stderr: Arc<Mutex<Vec<String>>>,
+    /// Says when the reader thread has read the end of stderr.
+    stderr_end: std::sync::mpsc::Receiver<()>,
 }
 
 impl Drop for Server {
@@ -40,6 +42,7 @@ impl Server {
             .unwrap_or_else(|e| panic!("start {cmd:?}: {e}"));
         let stderr = child.stderr.take().expect("piped stderr");
         let (tx, rx) = std::sync::mpsc::channel();
+        let (end_tx, stderr_end) = std::sync::mpsc::channel();
         let lines = Arc::new(Mutex::new(Vec::new()));
         let l2 = lines.clone();
         std::thread::spawn(move || {
@@ -51,12 +54,14 @@ impl Server {
                 }
             }
             // tx drops here: the end of stderr wakes a waiting start().
+            let _ = end_tx.send(());
         });
         match rx.recv_timeout(START_LIMIT) {
             Ok(addr) => Server {
                 child,
                 addr,
                 stderr: lines,
+                stderr_end,
             },
             Err(e) => {
                 let _ = child.kill();
@@ -110,12 +115,15 @@ impl Server {
         );
     }
 
-    /// Waits up to `limit` for the server to exit; `None` if it is still running.
+    /// Waits up to `limit` for the server to exit; `None` if it is still running. Once
+    /// it has exited, [`lines`](Server::lines) holds all it printed (the reader thread
+    /// has read the end of stderr, or 5 s passed: a process it started may hold it).
     pub fn wait_exit(&mut self, limit: Duration) -> Option<ExitStatus> {
         let end = Instant::now() + limit;
         loop {
             // The exit of another process has no event we can park on here: poll it.
             if let Some(status) = self.child.try_wait().expect("waitpid") {
+                let _ = self.stderr_end.recv_timeout(Duration::from_secs(5));
                 return Some(status);
             }
             if Instant::now() >= end {
