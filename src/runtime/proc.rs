@@ -137,18 +137,26 @@ fn slot_or_register(role: Role) -> &'static ThreadSlot {
 
 /// Whether a wake-up made here should go through the injector: gonet's scheduler runs
 /// and this is not a may worker (where may queues the coroutine locally).
+#[inline(never)]
 pub(crate) fn wake_from_outside() -> bool {
     sched().is_some() && !on_worker()
 }
 
 /// Whether the calling thread is a may worker (known once a dispatcher ran on it).
+#[inline(never)]
 pub(crate) fn on_worker() -> bool {
     SLOT.get().is_some_and(|s| s.role == Role::Worker)
 }
 
 /// A scheduling point on this thread: the coroutine that passed it is the one running
 /// here now, with its `go!` site `site` (null: unknown or the scheduler).
-#[inline]
+///
+/// This and the other thread-local readers here are never inlined: a coroutine that
+/// parks may resume on another thread, and a thread-local's address computed before the
+/// park, inlined into the caller, could be reused after it (may's caveat about
+/// thread-locals in coroutines): the mark would then count on the thread the coroutine
+/// left, and the one it runs on would look stuck.
+#[inline(never)]
 pub(crate) fn mark(site: *const Location<'static>) {
     if let Some(s) = SLOT.get() {
         s.progress
@@ -159,7 +167,7 @@ pub(crate) fn mark(site: *const Location<'static>) {
 
 /// The `go!` site recorded on this thread: what a coroutine about to park saves, to
 /// restore it with [`mark`] wherever it resumes.
-#[inline]
+#[inline(never)]
 pub(crate) fn current_site() -> *const Location<'static> {
     SLOT.get()
         .map_or(ptr::null(), |s| s.site.load(Ordering::Relaxed).cast_const())
@@ -580,6 +588,7 @@ thread_local! {
 
 /// Whether the calling coroutine was just resumed by a dispatcher or rescue thread, to run
 /// on right there (true at most once per hand-over).
+#[inline(never)]
 pub(crate) fn take_handed_over() -> bool {
     HANDED_OVER.replace(false)
 }
@@ -707,11 +716,15 @@ fn rescue_loop() {
             match ev {
                 crate::runtime::netpoll::Ready::Poke => drain_eventfd(s.rescue_ev.as_raw_fd()),
                 crate::runtime::netpoll::Ready::Io(wake, bits) => {
+                    let call = Runnable::Call(Box::new(move |_| wake.wake(bits, true)));
                     if healthy {
-                        inject(Runnable::Call(Box::new(move |_| wake.wake(bits, true))));
+                        inject(call);
                     } else {
-                        mark(ptr::null());
-                        wake.wake(bits, true);
+                        // Run below, from the injector, one at a time: a coroutine woken
+                        // here may never park, and the readiness of the rest of this
+                        // batch (edge-triggered, never reported again) must then stay
+                        // where the next rescue thread finds it.
+                        injector().queue.push(call);
                     }
                 }
             }

@@ -138,6 +138,10 @@ struct Seen {
     spinning: bool,
     /// When this episode was reported.
     since: u64,
+    /// When the thread was first seen asleep outside its poller in this quiet spell,
+    /// and in which system call (0: not seen so).
+    asleep_since: u64,
+    asleep_in: i64,
 }
 
 fn site_text(site: *const Location<'static>) -> String {
@@ -187,6 +191,7 @@ fn run() {
                 e.progress = p;
                 e.changed_at = now;
                 e.cpu_at_change = 0;
+                e.asleep_since = 0;
             } else if e.cpu_at_change == 0 && now - e.changed_at >= POKE_AFTER_NS {
                 // Quiet for a while: from now on, is it on the CPU? (Read only then: a
                 // thread's CPU clock costs a system call.)
@@ -229,7 +234,7 @@ fn run() {
                     // SAFETY: slots are leaked, so a non-null pointer stays valid.
                     match (!slot.is_null()).then(|| unsafe { &*slot }) {
                         None => true,
-                        Some(t) => match holds(t, seen.get(&(slot as usize))) {
+                        Some(t) => match holds(t, seen.get_mut(&(slot as usize)), now) {
                             Some(h) => {
                                 how = h;
                                 true
@@ -320,7 +325,7 @@ fn run() {
             } else if e.spinning {
                 Some(Holds::Running)
             } else {
-                holds(slot, Some(e))
+                holds(slot, Some(e), now)
             };
             if let Some(how) = how {
                 rescue_stuck += 1;
@@ -400,9 +405,10 @@ enum Holds {
 
 /// Whether `t`, with no scheduling point since `seen.changed_at`, really holds its
 /// worker: it used half of [`SPIN_AFTER`] on the CPU meanwhile (however long the machine
-/// took to give it that), or it sleeps in a system call. `None` when it merely did not
-/// get the CPU (a machine busy with other work).
-fn holds(t: &ThreadSlot, seen: Option<&Seen>) -> Option<Holds> {
+/// took to give it that), or it has slept in one system call (not its poller's) for
+/// [`SPIN_AFTER`]. `None` when it merely did not get the CPU (a machine busy with other
+/// work), or slept only a moment (a lock another thread held while it lost its core).
+fn holds(t: &ThreadSlot, seen: Option<&mut Seen>, now: u64) -> Option<Holds> {
     let Some(e) = seen else {
         return Some(Holds::Running);
     };
@@ -413,24 +419,35 @@ fn holds(t: &ThreadSlot, seen: Option<&Seen>) -> Option<Holds> {
     if cpu >= SPIN_AFTER.as_nanos() as u64 / 2 {
         return Some(Holds::Running);
     }
-    match thread_state(t.tid) {
-        // Asleep in its poller is idle (its dispatcher was taken by another worker).
-        Some(b'S' | b'D') if !in_poller(t.tid) => Some(Holds::Blocked),
+    let asleep_in = match thread_state(t.tid) {
+        Some(b'S' | b'D') => syscall_nr(t.tid).filter(|&nr| !is_poller(nr)),
         _ => None,
+    };
+    match asleep_in {
+        Some(nr) if e.asleep_since != 0 && e.asleep_in == nr => {
+            (now - e.asleep_since >= SPIN_AFTER.as_nanos() as u64).then_some(Holds::Blocked)
+        }
+        Some(nr) => {
+            e.asleep_since = now;
+            e.asleep_in = nr;
+            None
+        }
+        None => {
+            e.asleep_since = 0;
+            None
+        }
     }
 }
 
-/// Whether thread `tid` sleeps in epoll_wait (a worker waiting for work), from
-/// /proc/self/task/TID/syscall, whose first field is the system call number.
-fn in_poller(tid: i32) -> bool {
-    let Ok(text) = std::fs::read_to_string(format!("/proc/self/task/{tid}/syscall")) else {
-        return false;
-    };
-    let nr: i64 = text
-        .split_whitespace()
-        .next()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(-1);
+/// The system call thread `tid` is in, from /proc/self/task/TID/syscall, whose first
+/// field is its number (`None`: running in user space, or unknown).
+fn syscall_nr(tid: i32) -> Option<i64> {
+    let text = std::fs::read_to_string(format!("/proc/self/task/{tid}/syscall")).ok()?;
+    text.split_whitespace().next()?.parse().ok()
+}
+
+/// Whether system call `nr` is a worker waiting for work (epoll_wait).
+fn is_poller(nr: i64) -> bool {
     nr == libc::SYS_epoll_wait || nr == libc::SYS_epoll_pwait || nr == 441 // epoll_pwait2
 }
 
