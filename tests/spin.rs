@@ -11,8 +11,9 @@
 //!   server) and in a coroutine.
 //! - `the_warning_reports_the_spinning_coroutine`: a log::warn! names how long and the
 //!   worker, once per episode; `gonet::runtime` counts it.
-//! - `the_warnings_name_the_go_site` (ignored: ~1 run in 20 under load reads "a
-//!   coroutine"): both warnings name the handler's go! line in this file.
+//! - `the_warnings_name_the_go_site`: the warnings name the handler's go! line in this
+//!   file, also when may resumed the handler (a wait on may's own channel), which leaves
+//!   the thread's last recorded site another coroutine's.
 //! - `a_blocking_call_on_a_worker_is_contained_too`: `std::thread::sleep` in a handler,
 //!   not through the blocking pool: reported as a blocking system call, others served.
 //! - `a_spinner_after_a_sleep_does_not_stop_the_timers`: may's own sleep resumes a
@@ -354,8 +355,12 @@ fn the_warning_reports_the_spinning_coroutine() {
         warning.contains("has run") && warning.contains(" ms "),
         "{warning}"
     );
+    // On a worker; or, on a machine so loaded that no worker took the new handler
+    // within 10 ms, on the rescue thread that started it instead.
     assert!(
-        warning.contains("on worker 0") || warning.contains("on worker 1"),
+        warning.contains("on worker 0")
+            || warning.contains("on worker 1")
+            || warning.contains("on rescue thread 0"),
         "{warning}"
     );
     child.send("stats");
@@ -378,11 +383,9 @@ fn a_blocking_call_on_a_worker_is_contained_too() {
     wait_stderr(&child, "blocking system call", Duration::from_secs(20));
 }
 
-/// The go! site in the warnings. Ignored: on a loaded machine about 1 run in 20 reads
-/// "a coroutine" instead (the site lives in the worker's thread slot, which can go stale
-/// after a nested resume; the fix is a site owned by the coroutine, in its stack record).
+/// The go! site in the warnings: read from the stuck coroutine's own stack (its record in
+/// `go_entry`'s frame), not from what the thread last recorded.
 #[test]
-#[ignore = "the site is lost about 1 run in 20 under load: the fix is a per-coroutine site"]
 fn the_warnings_name_the_go_site() {
     let site = format!("go! at tests/spin.rs:{}", go_line());
     for (what, heard) in [
