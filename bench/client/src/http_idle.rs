@@ -41,7 +41,6 @@ pub fn run(o: &Opts) -> io::Result<()> {
     let conns: usize = o.get("conns", 8000);
     let pid: u32 = o.get("pid", 0);
     let path: String = o.get("path", "/".to_string());
-    let settle = Duration::from_millis(o.get("settle-ms", 1000));
     if pid == 0 {
         return Err(io::Error::other("httpidle needs --pid"));
     }
@@ -58,17 +57,5 @@ pub fn run(o: &Opts) -> io::Result<()> {
         held.push(s);
     }
     let open_s = t0.elapsed().as_secs_f64();
-    std::thread::sleep(settle);
-    let rss1 = rss_kb(pid)?;
-    println!(
-        "rss_before_kb={rss0} rss_after_kb={rss1} bytes_per_conn={:.0} conns={conns} open_s={open_s:.2}",
-        (rss1.saturating_sub(rss0) * 1024) as f64 / conns as f64
-    );
-    let hold: f64 = o.get("hold-s", 0.0);
-    if hold > 0.0 {
-        let _ = io::stdout().flush();
-        std::thread::sleep(Duration::from_secs_f64(hold));
-    }
-    drop(held);
-    Ok(())
+    crate::report_idle(o, pid, rss0, held, open_s)
 }

@@ -254,33 +254,21 @@ fn echo(o: &Opts) -> io::Result<()> {
         })
         .collect();
 
-    std::thread::sleep(Duration::from_secs_f64(warmup));
-    let c0 = if pid != 0 { cpu_ticks(pid)? } else { 0 };
-    let own0 = own_cpu_secs();
-    let t0 = Instant::now();
-    phase.store(MEASURE, Ordering::SeqCst);
-    std::thread::sleep(Duration::from_secs_f64(secs));
-    phase.store(STOP, Ordering::SeqCst);
-    let elapsed = t0.elapsed().as_secs_f64();
-    let c1 = if pid != 0 { cpu_ticks(pid)? } else { 0 };
-    let own1 = own_cpu_secs();
+    let w = Window::measure(&phase, warmup, secs, pid)?;
+    let (elapsed, srv_cpu, own_cpu) = (w.elapsed, w.srv_cpu, w.own_cpu);
 
     let mut total = EchoOut {
         round_trips: 0,
         lat_ns: Vec::new(),
         errors: 0,
     };
-    for h in handles {
-        let r = h
-            .join()
-            .map_err(|_| io::Error::other("client thread panicked"))??;
+    for r in join_all(handles)? {
         total.round_trips += r.round_trips;
         total.errors += r.errors;
         total.lat_ns.extend(r.lat_ns);
     }
     total.lat_ns.sort_unstable();
     let rt = total.round_trips.max(1) as f64;
-    let srv_cpu = (c1 - c0) as f64 / clk_tck();
     println!(
         "rtps={:.0} p50_us={:.1} p99_us={:.1} srv_cpu_s={:.2} srv_cpu_us_per_rt={:.3} srv_cores={:.2} client_cpu_s={:.2} round_trips={} secs={:.2} conns={} errors={}",
         total.round_trips as f64 / elapsed,
@@ -289,12 +277,73 @@ fn echo(o: &Opts) -> io::Result<()> {
         srv_cpu,
         srv_cpu * 1e6 / rt,
         srv_cpu / elapsed,
-        own1 - own0,
+        own_cpu,
         total.round_trips,
         elapsed,
         conns,
         total.errors,
     );
+    Ok(())
+}
+
+/// One measured window of a load run: the client threads, started in the WARMUP phase,
+/// are switched to MEASURE after `warmup` s and to STOP `secs` s later.
+struct Window {
+    elapsed: f64,
+    /// The server's CPU (utime + stime) over the window, in seconds (0 without a pid).
+    srv_cpu: f64,
+    /// This client's own CPU over the window, in seconds.
+    own_cpu: f64,
+}
+
+impl Window {
+    fn measure(phase: &AtomicU8, warmup: f64, secs: f64, pid: u32) -> io::Result<Window> {
+        std::thread::sleep(Duration::from_secs_f64(warmup));
+        let c0 = if pid != 0 { cpu_ticks(pid)? } else { 0 };
+        let own0 = own_cpu_secs();
+        let t0 = Instant::now();
+        phase.store(MEASURE, Ordering::SeqCst);
+        std::thread::sleep(Duration::from_secs_f64(secs));
+        phase.store(STOP, Ordering::SeqCst);
+        let elapsed = t0.elapsed().as_secs_f64();
+        let c1 = if pid != 0 { cpu_ticks(pid)? } else { 0 };
+        Ok(Window {
+            elapsed,
+            srv_cpu: c1.saturating_sub(c0) as f64 / clk_tck(),
+            own_cpu: own_cpu_secs() - own0,
+        })
+    }
+}
+
+/// Every client thread's result, or the first error.
+fn join_all<T>(handles: Vec<std::thread::JoinHandle<io::Result<T>>>) -> io::Result<Vec<T>> {
+    handles
+        .into_iter()
+        .map(|h| {
+            h.join()
+                .map_err(|_| io::Error::other("client thread panicked"))?
+        })
+        .collect()
+}
+
+/// The idle scenarios' report: the server's RSS growth per connection in `held`, once
+/// they have settled; then `--hold-s` longer open (to look at the server's
+/// /proc/PID/smaps), and closed.
+fn report_idle<T>(o: &Opts, pid: u32, rss0: u64, held: Vec<T>, open_s: f64) -> io::Result<()> {
+    let settle = Duration::from_millis(o.get("settle-ms", 1000));
+    let conns = held.len();
+    std::thread::sleep(settle);
+    let rss1 = rss_kb(pid)?;
+    println!(
+        "rss_before_kb={rss0} rss_after_kb={rss1} bytes_per_conn={:.0} conns={conns} open_s={open_s:.2}",
+        (rss1.saturating_sub(rss0) * 1024) as f64 / conns.max(1) as f64
+    );
+    let hold: f64 = o.get("hold-s", 0.0);
+    if hold > 0.0 {
+        let _ = io::stdout().flush();
+        std::thread::sleep(Duration::from_secs_f64(hold));
+    }
+    drop(held);
     Ok(())
 }
 
@@ -375,7 +424,6 @@ fn echo_thread(conns: Vec<TcpStream>, size: usize, phase: &AtomicU8) -> io::Resu
 fn idle(o: &Opts) -> io::Result<()> {
     let conns: usize = o.get("conns", 8000);
     let pid: u32 = o.get("pid", 0);
-    let settle = Duration::from_millis(o.get("settle-ms", 1000));
     if pid == 0 {
         return Err(io::Error::other("idle needs --pid"));
     }
@@ -393,21 +441,7 @@ fn idle(o: &Opts) -> io::Result<()> {
         held.push(s);
     }
     let open_s = t0.elapsed().as_secs_f64();
-    std::thread::sleep(settle);
-    let rss1 = rss_kb(pid)?;
-    println!(
-        "rss_before_kb={rss0} rss_after_kb={rss1} bytes_per_conn={:.0} conns={conns} open_s={open_s:.2}",
-        (rss1.saturating_sub(rss0) * 1024) as f64 / conns as f64
-    );
-    // --hold-s: keep them open a while longer (to look at the server's /proc/PID/smaps).
-    let hold: f64 = o.get("hold-s", 0.0);
-    if hold > 0.0 {
-        use std::io::Write as _;
-        let _ = io::stdout().flush();
-        std::thread::sleep(Duration::from_secs_f64(hold));
-    }
-    drop(held);
-    Ok(())
+    report_idle(o, pid, rss0, held, open_s)
 }
 
 // ---------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::{clk_tck, cpu_ticks, errno, own_cpu_secs, pct, Epoll, Opts, MEASURE, STOP, WARMUP};
+use crate::{errno, join_all, pct, Epoll, Opts, Window, MEASURE, STOP, WARMUP};
 
 struct Out {
     round_trips: u64,
@@ -56,16 +56,8 @@ pub fn run(o: &Opts) -> io::Result<()> {
         })
         .collect();
 
-    std::thread::sleep(Duration::from_secs_f64(warmup));
-    let c0 = if pid != 0 { cpu_ticks(pid)? } else { 0 };
-    let own0 = own_cpu_secs();
-    let t0 = Instant::now();
-    phase.store(MEASURE, Ordering::SeqCst);
-    std::thread::sleep(Duration::from_secs_f64(secs));
-    phase.store(STOP, Ordering::SeqCst);
-    let elapsed = t0.elapsed().as_secs_f64();
-    let c1 = if pid != 0 { cpu_ticks(pid)? } else { 0 };
-    let own1 = own_cpu_secs();
+    let w = Window::measure(&phase, warmup, secs, pid)?;
+    let (elapsed, srv_cpu, own_cpu) = (w.elapsed, w.srv_cpu, w.own_cpu);
 
     let mut total = Out {
         round_trips: 0,
@@ -74,10 +66,7 @@ pub fn run(o: &Opts) -> io::Result<()> {
         late: 0,
         errors: 0,
     };
-    for h in handles {
-        let r = h
-            .join()
-            .map_err(|_| io::Error::other("client thread panicked"))??;
+    for r in join_all(handles)? {
         total.round_trips += r.round_trips;
         total.losses += r.losses;
         total.late += r.late;
@@ -86,7 +75,6 @@ pub fn run(o: &Opts) -> io::Result<()> {
     }
     total.lat_ns.sort_unstable();
     let rt = total.round_trips.max(1) as f64;
-    let srv_cpu = (c1 - c0) as f64 / clk_tck();
     println!(
         "rtps={:.0} p50_us={:.1} p99_us={:.1} srv_cpu_s={:.2} srv_cpu_us_per_rt={:.3} srv_cores={:.2} client_cpu_s={:.2} round_trips={} losses={} late={} loss_pct={:.3} secs={:.2} conns={} errors={}",
         total.round_trips as f64 / elapsed,
@@ -95,7 +83,7 @@ pub fn run(o: &Opts) -> io::Result<()> {
         srv_cpu,
         srv_cpu * 1e6 / rt,
         srv_cpu / elapsed,
-        own1 - own0,
+        own_cpu,
         total.round_trips,
         total.losses,
         total.late,
