@@ -8,6 +8,8 @@
 #            handshake, 16-byte echo, close) for TLS_SECS s
 #   resumed  the same with a session cache per worker (TLS 1.3 tickets)
 #   bulk     one connection, 64 MiB written and echoed back, every byte checked
+#   bulk4    the same 64 MiB over 4 connections at once (16 MiB each): on two cores the
+#            client and server share, the server's CPU per byte sets the rate
 # Server CPU per handshake is the server's utime+stime over the run / handshakes done;
 # for bulk, the server's CPU for the whole 64 MiB echo (128 MiB through its TLS stack).
 TLS_SECS=${TLS_SECS:-5}
@@ -33,7 +35,7 @@ tls_cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"; }
 run_tls() {
     [ -x "$BIN/tlsload" ] || build_tls
     "$BIN/tlsload" gencert -dir "$WORK/tls"
-    local hz r key out hs res bulk t0 t1 cpu_hs cpu_res cpu_bulk
+    local hz r key out hs res bulk bulk4 t0 t1 cpu_hs cpu_res cpu_bulk cpu_bulk4
     hz=$(getconf CLK_TCK)
     for r in $(seq 1 "$ROUNDS"); do
         for key in $(order "$r"); do
@@ -55,8 +57,12 @@ run_tls() {
             bulk=$(timeout 120 "${load[@]}" bulk -addr "127.0.0.1:$PORT" -ca "$WORK/tls/ca.pem" -mib 64) || bulk=
             t1=$(tls_cpu_ticks)
             cpu_bulk=$(awk -v a="$t0" -v b="$t1" -v hz="$hz" 'BEGIN { printf "%.0f", (b - a) * 1000 / hz }')
-            if [ -n "$hs" ] && [ -n "$res" ] && [ -n "$bulk" ]; then
-                record tls "$key" "$r" "hs_per_s=$(tls_field hs_per_s "$hs") srv_cpu_us_per_hs=$cpu_hs hs_errors=$(tls_field errors "$hs") resumed_per_s=$(tls_field hs_per_s "$res") resumed=$(tls_field resumed "$res") srv_cpu_us_per_resumed=$cpu_res mib_per_s=$(tls_field mib_per_s "$bulk") srv_cpu_ms_bulk=$cpu_bulk"
+            t0=$(tls_cpu_ticks)
+            bulk4=$(timeout 120 "${load[@]}" bulk -addr "127.0.0.1:$PORT" -ca "$WORK/tls/ca.pem" -mib 64 -conns 4) || bulk4=
+            t1=$(tls_cpu_ticks)
+            cpu_bulk4=$(awk -v a="$t0" -v b="$t1" -v hz="$hz" 'BEGIN { printf "%.0f", (b - a) * 1000 / hz }')
+            if [ -n "$hs" ] && [ -n "$res" ] && [ -n "$bulk" ] && [ -n "$bulk4" ]; then
+                record tls "$key" "$r" "hs_per_s=$(tls_field hs_per_s "$hs") srv_cpu_us_per_hs=$cpu_hs hs_errors=$(tls_field errors "$hs") resumed_per_s=$(tls_field hs_per_s "$res") resumed=$(tls_field resumed "$res") srv_cpu_us_per_resumed=$cpu_res mib_per_s=$(tls_field mib_per_s "$bulk") srv_cpu_ms_bulk=$cpu_bulk mib4_per_s=$(tls_field mib_per_s "$bulk4") srv_cpu_ms_bulk4=$cpu_bulk4"
             else
                 echo "scenario=tls server=$key round=$r skipped=client" >>"$RAW"
             fi

@@ -129,6 +129,8 @@ const METRICS: &[Metric] = &[
     m("tls", "srv_cpu_us_per_resumed", "TLS resumed handshake: server CPU per handshake", "µs", false, &[], false),
     m("tls", "mib_per_s", "TLS: 64 MiB echoed over one conn", "MiB/s", true, VS_GO, true),
     m("tls", "srv_cpu_ms_bulk", "TLS: server CPU for the 64 MiB echo", "ms", false, &[], false),
+    m("tls", "mib4_per_s", "TLS: 64 MiB echoed over 4 conns at once", "MiB/s", true, VS_GO, true),
+    m("tls", "srv_cpu_ms_bulk4", "TLS: server CPU for the 64 MiB echo over 4 conns", "ms", false, &[], false),
     // bench/scenarios/goroutines.sh: examples/goroutines.rs and its Go twin (no may or tokio).
     m("goroutines", "burst_ns", "million goroutines: time per goroutine, started back to back until all parked", "ns", false, SPAWN_VS_GO, true),
     m("goroutines", "oneoff_go_ns", "goroutines, one-off: the go statement (each done before the next)", "ns", false, SPAWN_VS_GO, false),

@@ -6,9 +6,10 @@
 //	    full (or, with -resume, resumed) TLS 1.3 handshakes: each request is a new
 //	    connection: dial, handshake, a 16-byte echo, close. Prints "hs=N secs=S hs_per_s=R
 //	    resumed=M errors=E".
-//	tlsload bulk -addr A -ca F -mib 64
-//	    one connection: writes MIB MiB while a second goroutine reads the echo back and
-//	    checks every byte. Prints "bytes=N secs=S mib_per_s=R".
+//	tlsload bulk -addr A -ca F -mib 64 [-conns K]
+//	    K connections (default 1) at once, each writing MIB/K MiB while a second goroutine
+//	    reads the echo back and checks every byte. Prints "bytes=N secs=S mib_per_s=R
+//	    conns=K".
 package main
 
 import (
@@ -147,28 +148,55 @@ func handshakes(addr, caFile string, conns int, d time.Duration, resume bool) {
 	fmt.Printf("hs=%d secs=%.3f hs_per_s=%.1f resumed=%d errors=%d\n", total, secs, float64(total)/secs, resumed, errs)
 }
 
-func bulk(addr, caFile string, mib int) {
+// bulk echoes mib MiB through the server over conns connections at once (mib/conns
+// each), every byte checked; prints the total.
+func bulk(addr, caFile string, mib, conns int) {
 	cfg := config(caFile, false)
+	each := (mib << 20) / conns
+	start := time.Now()
+	var wg sync.WaitGroup
+	got := make([]int, conns)
+	for c := 0; c < conns; c++ {
+		wg.Add(1)
+		go func(c int) {
+			defer wg.Done()
+			got[c] = bulkOne(addr, cfg, each)
+		}(c)
+	}
+	wg.Wait()
+	secs := time.Since(start).Seconds()
+	total := 0
+	for _, g := range got {
+		total += g
+	}
+	fmt.Printf("bytes=%d secs=%.3f mib_per_s=%.1f conns=%d\n", total, secs, float64(total)/float64(1<<20)/secs, conns)
+}
+
+// bulkOne writes n bytes on one new connection and reads them back.
+func bulkOne(addr string, cfg *tls.Config, n int) int {
 	conn, err := tls.Dial("tcp", addr, cfg)
 	if err != nil {
 		fail(err)
 	}
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(120 * time.Second))
-	n := mib << 20
 	chunk := make([]byte, 256<<10)
 	for i := range chunk {
 		chunk[i] = byte(i * 7 % 251)
 	}
-	start := time.Now()
 	var werr error
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		for sent := 0; sent < n; sent += len(chunk) {
-			if _, werr = conn.Write(chunk); werr != nil {
+		for sent := 0; sent < n; {
+			m := len(chunk)
+			if n-sent < m {
+				m = n - sent
+			}
+			if _, werr = conn.Write(chunk[:m]); werr != nil {
 				return
 			}
+			sent += m
 		}
 	}()
 	buf := make([]byte, 256<<10)
@@ -189,8 +217,7 @@ func bulk(addr, caFile string, mib int) {
 	if werr != nil {
 		fail(werr)
 	}
-	secs := time.Since(start).Seconds()
-	fmt.Printf("bytes=%d secs=%.3f mib_per_s=%.1f\n", got, secs, float64(got)/float64(1<<20)/secs)
+	return got
 }
 
 func main() {
@@ -205,6 +232,7 @@ func main() {
 	d := fs.Duration("d", 5*time.Second, "hs: how long")
 	resume := fs.Bool("resume", false, "hs: resume sessions")
 	mib := fs.Int("mib", 64, "bulk: MiB to send (and read back)")
+	bulkConns := fs.Int("conns", 1, "bulk: connections sharing the MiB")
 	fs.Parse(os.Args[2:])
 	switch os.Args[1] {
 	case "gencert":
@@ -212,7 +240,10 @@ func main() {
 	case "hs":
 		handshakes(*addr, *ca, *conns, *d, *resume)
 	case "bulk":
-		bulk(*addr, *ca, *mib)
+		if *bulkConns < 1 {
+			fail(fmt.Errorf("bulk: -conns must be at least 1"))
+		}
+		bulk(*addr, *ca, *mib, *bulkConns)
 	default:
 		fail(fmt.Errorf("unknown mode %q", os.Args[1]))
 	}
