@@ -517,7 +517,10 @@ fn fill_request(
                 // Go: httpguts.ValidHostHeader on the one value (bytes past ASCII,
                 // which would not be UTF-8 or would become U+FFFD, are not valid).
                 facts.host_ok = h.value.iter().all(|&b| valid_host_byte(b));
-                req.host.push_str(&String::from_utf8_lossy(h.value));
+                match std::str::from_utf8(h.value) {
+                    Ok(v) => req.host.push_str(v),
+                    Err(_) => req.host.push_str(&String::from_utf8_lossy(h.value)),
+                }
             }
             continue;
         }

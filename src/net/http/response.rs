@@ -73,11 +73,9 @@ impl DateCache {
     /// `Date: Mon, 02 Jan 2006 15:04:05 GMT\r\n` for now: what `chunkWriter.writeHeader`
     /// adds when the handler set no Date.
     fn line(&mut self) -> &[u8] {
-        let now = SystemTime::now();
-        let secs = now
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
+        let secs = coarse_unix_secs();
         if secs != self.secs {
+            let now = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(secs);
             use std::io::Write as _;
             // Formatted into the buffer itself: httpdate's Display, no String.
             let mut text = [b' '; 29];
@@ -89,6 +87,24 @@ impl DateCache {
         }
         &self.line
     }
+}
+
+/// The wall clock's seconds since 1970, read from the kernel's coarse clock (what the
+/// kernel updates at each tick, read through the vDSO without the precise clock's
+/// arithmetic): a Date field has one-second resolution, and the tick (a few
+/// milliseconds) is far below it.
+fn coarse_unix_secs() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes the timespec it is given, a valid local.
+    if unsafe { libc::clock_gettime(libc::CLOCK_REALTIME_COARSE, &mut ts) } == 0 {
+        return u64::try_from(ts.tv_sec).unwrap_or(0);
+    }
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// Per-connection buffers, reused by every response on the connection.
