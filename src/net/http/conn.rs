@@ -102,7 +102,11 @@ pub(crate) fn serve_conn(cfg: &Config, handler: &dyn Handler, conn: Conn, track:
             let _ = conn.set_write_deadline(Some(Instant::now() + d));
         }
         last_post = req.method == "POST";
-        req.remote_addr.clone_from(&remote);
+        if req.remote_addr != remote {
+            // A new Request per request in Go, so whatever the last handler did to it
+            // is undone; the common case compares instead of copying.
+            req.remote_addr.clone_from(&remote);
+        }
         let generation = shared.generation.load(Ordering::Acquire);
         req.body = Body::server(shared.clone(), generation);
 
@@ -118,7 +122,8 @@ pub(crate) fn serve_conn(cfg: &Config, handler: &dyn Handler, conn: Conn, track:
             is_head: req.method == "HEAD",
             proto11: req.proto_at_least(1, 1),
             content_length: req.content_length,
-            wants10_keep_alive: req.proto_minor == 0 && req.wants_http10_keep_alive(),
+            // Go: Request.wantsHttp10KeepAlive, read by finish_head.
+            wants10_keep_alive: head.keep_alive10,
             wants_close: req.close,
             keep_alives: &keep_alives,
             generation,
@@ -344,7 +349,7 @@ fn read_request(
     };
     wire.input.consume(parsed);
     wire.input.shrink();
-    finish_head(req, &facts)?;
+    finish_head(req, &mut facts)?;
     let framing = transfer(req, &facts)?;
     Shared::begin_body(&mut wire, framing);
     if matches!(framing, Framing::Chunked { .. }) {
@@ -520,7 +525,8 @@ fn fill_request(
                 if facts.host_ok {
                     // SAFETY: Go's valid host bytes are all ASCII, so valid UTF-8
                     // (from_utf8 costs more than the check above on a short value).
-                    req.host.push_str(unsafe { std::str::from_utf8_unchecked(h.value) });
+                    req.host
+                        .push_str(unsafe { std::str::from_utf8_unchecked(h.value) });
                 } else {
                     req.host.push_str(&String::from_utf8_lossy(h.value));
                 }
@@ -548,6 +554,8 @@ pub(crate) struct HeadFacts {
     cache_control: bool,
     trailer: bool,
     pub(crate) expect: bool,
+    /// HTTP/1.0 with `keep-alive` in Connection (set by `finish_head`).
+    pub(crate) keep_alive10: bool,
 }
 
 impl HeadFacts {
@@ -569,7 +577,7 @@ impl HeadFacts {
 }
 
 /// Go: the rest of `readRequest` and `conn.readRequest`'s checks, in Go's order.
-fn finish_head(req: &mut Request, facts: &HeadFacts) -> Result<(), ReadError> {
+fn finish_head(req: &mut Request, facts: &mut HeadFacts) -> Result<(), ReadError> {
     // The request target. Go: url.ParseRequestURI (CONNECT's authority-form aside).
     let just_authority = req.method == "CONNECT" && !req.request_uri.starts_with('/');
     let parsed = if just_authority {
@@ -606,7 +614,9 @@ fn finish_head(req: &mut Request, facts: &HeadFacts) -> Result<(), ReadError> {
         req.header.set("Cache-Control", "no-cache");
     }
     req.close = if facts.connection {
-        should_close(req.proto_major, req.proto_minor, &req.header)
+        let (close, keep_alive10) = should_close(req.proto_major, req.proto_minor, &req.header);
+        facts.keep_alive10 = keep_alive10;
+        close
     } else {
         // No Connection header: only HTTP/1.0 (and older) closes.
         req.proto_major < 1 || req.proto_major == 1 && req.proto_minor == 0
@@ -614,17 +624,20 @@ fn finish_head(req: &mut Request, facts: &HeadFacts) -> Result<(), ReadError> {
     Ok(())
 }
 
-/// Go: transfer.go `shouldClose` (for requests: the header is left as it is).
-fn should_close(major: i32, minor: i32, h: &Header) -> bool {
+/// Go: transfer.go `shouldClose` (for requests: the header is left as it is); with it,
+/// in the same look-up, whether an HTTP/1.0 request's Connection holds `keep-alive`
+/// (Go: `Request.wantsHttp10KeepAlive`).
+fn should_close(major: i32, minor: i32, h: &Header) -> (bool, bool) {
     if major < 1 {
-        return true;
+        return (true, false);
     }
     let conv = h.values("Connection");
     let has_close = conv.iter().any(|v| has_token(v, "close"));
     if major == 1 && minor == 0 {
-        return has_close || !conv.iter().any(|v| has_token(v, "keep-alive"));
+        let keep_alive = conv.iter().any(|v| has_token(v, "keep-alive"));
+        return (has_close || !keep_alive, keep_alive);
     }
-    has_close
+    (has_close, false)
 }
 
 /// The body's framing, and the checks after it. Go: `readTransfer` (`parseTransferEncoding`,
@@ -794,7 +807,7 @@ pub fn __parse_request_head(buf: &[u8]) -> String {
     let r = parse_head(buf, &mut req, &mut facts).and_then(|n| match n {
         None => Ok(None),
         Some(n) => {
-            finish_head(&mut req, &facts)?;
+            finish_head(&mut req, &mut facts)?;
             let framing = transfer(&mut req, &facts)?;
             Ok(Some((n, framing)))
         }

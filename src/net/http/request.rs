@@ -301,19 +301,6 @@ impl Request {
         has_token(self.header.get("Expect"), "100-continue")
     }
 
-    /// Whether the client wants the connection kept open (HTTP/1.0 `Connection:
-    /// keep-alive`). Go: `Request.wantsHttp10KeepAlive`.
-    #[allow(dead_code)] // the server
-    pub(crate) fn wants_http10_keep_alive(&self) -> bool {
-        self.proto_major == 1
-            && self.proto_minor == 0
-            && self
-                .header
-                .values("Connection")
-                .iter()
-                .any(|v| has_token(v, "keep-alive"))
-    }
-
     /// The user name and password of a `Basic` `Authorization` header.
     /// Go: `Request.BasicAuth` (its `ok` is the `Some`).
     ///
