@@ -539,9 +539,9 @@ fn fill_request(
     Ok(())
 }
 
-/// The request header fields the server itself decides on, found in one pass over the
-/// header (the keys are canonical: httparse admits only token bytes in names), so the
-/// checks below look up only the fields a request has.
+/// The request header fields the server itself decides on, noted by `fill_request` as
+/// it copies each field (by the name httparse read, which holds only token bytes), so
+/// the checks below look up only the fields a request has.
 #[derive(Default, Clone, Copy, Debug)]
 pub(crate) struct HeadFacts {
     hosts: usize,
