@@ -521,7 +521,8 @@ fn fill_request(
             if facts.hosts == 1 {
                 // Go: httpguts.ValidHostHeader on the one value (bytes past ASCII,
                 // which would not be UTF-8 or would become U+FFFD, are not valid).
-                facts.host_ok = h.value.iter().all(|&b| valid_host_byte(b));
+                // Without an early exit: a branch-free pass over a short value.
+                facts.host_ok = h.value.iter().fold(true, |ok, &b| ok & valid_host_byte(b));
                 if facts.host_ok {
                     // SAFETY: Go's valid host bytes are all ASCII, so valid UTF-8
                     // (from_utf8 costs more than the check above on a short value).
