@@ -569,6 +569,21 @@ fn cases() -> Vec<(&'static str, Vec<u8>)> {
     add("two-hosts", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n");
     add("bad-host", "GET / HTTP/1.1\r\nHost: a b\r\n\r\n");
     add("bad-host-char", "GET / HTTP/1.1\r\nHost: a/b\r\n\r\n");
+    // The Host field in any case, empty, between other fields, and on HTTP/1.0: it
+    // sets r.Host and is gone from r.Header.
+    add(
+        "host-case",
+        "GET /inspect HTTP/1.1\r\nX-A: 1\r\nhOsT: Example.COM:80\r\nX-B: 2\r\n\r\n",
+    );
+    add("host-empty", "GET /inspect HTTP/1.1\r\nHost:\r\n\r\n");
+    add(
+        "host-http10",
+        "GET /inspect HTTP/1.0\r\nHOST: ten\r\n\r\nGET /inspect HTTP/1.0\r\n\r\n",
+    );
+    add(
+        "two-hosts-apart",
+        "GET /inspect HTTP/1.1\r\nhost: a\r\nX: y\r\nHost: a\r\n\r\n",
+    );
     add(
         "bad-header-name",
         "GET / HTTP/1.1\r\nHost: x\r\nBad(Name: v\r\n\r\n",
@@ -603,6 +618,10 @@ fn cases() -> Vec<(&'static str, Vec<u8>)> {
         "a".repeat((1 << 20) + 5000)
     );
     v.push(("oversized-header-431", big_header.into_bytes()));
+    v.push((
+        "host-not-utf8",
+        b"GET /inspect HTTP/1.1\r\nHost: a\xffb\r\n\r\n".to_vec(),
+    ));
     let near_limit = format!(
         "GET / HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
         "a".repeat((1 << 20) - 100)

@@ -102,7 +102,11 @@ pub(crate) fn serve_conn(cfg: &Config, handler: &dyn Handler, conn: Conn, track:
             let _ = conn.set_write_deadline(Some(Instant::now() + d));
         }
         last_post = req.method == "POST";
-        req.remote_addr.clone_from(&remote);
+        if req.remote_addr != remote {
+            // A new Request per request in Go, so whatever the last handler did to it
+            // is undone; the common case compares instead of copying.
+            req.remote_addr.clone_from(&remote);
+        }
         let generation = shared.generation.load(Ordering::Acquire);
         req.body = Body::server(shared.clone(), generation);
 
@@ -118,7 +122,8 @@ pub(crate) fn serve_conn(cfg: &Config, handler: &dyn Handler, conn: Conn, track:
             is_head: req.method == "HEAD",
             proto11: req.proto_at_least(1, 1),
             content_length: req.content_length,
-            wants10_keep_alive: req.proto_minor == 0 && req.wants_http10_keep_alive(),
+            // Go: Request.wantsHttp10KeepAlive, read by finish_head.
+            wants10_keep_alive: head.keep_alive10,
             wants_close: req.close,
             keep_alives: &keep_alives,
             generation,
@@ -309,13 +314,14 @@ fn read_request(
         // Go: some clients send an extra CRLF after a POST body.
         let _ = wire.input.want_nonblocking_crlf();
     }
+    let mut facts = HeadFacts::default();
     let parsed = loop {
         let buf = wire.input.buffered();
         if !buf.is_empty() && (buf[0] == b'\r' || buf[0] == b'\n') {
             // Go reads an empty request line: "malformed HTTP request".
             return Err(ReadError::Bad);
         }
-        match parse_head(buf, req) {
+        match parse_head(buf, req, &mut facts) {
             Ok(Some(n)) => break n,
             Ok(None) => {}
             Err(e) => return Err(e),
@@ -343,8 +349,7 @@ fn read_request(
     };
     wire.input.consume(parsed);
     wire.input.shrink();
-    let facts = head_facts(&req.header);
-    finish_head(req, &facts)?;
+    finish_head(req, &mut facts)?;
     let framing = transfer(req, &facts)?;
     Shared::begin_body(&mut wire, framing);
     if matches!(framing, Framing::Chunked { .. }) {
@@ -362,8 +367,13 @@ fn is_timeout(e: &io::Error) -> bool {
     e.kind() == io::ErrorKind::TimedOut || crate::net::is_timeout(e)
 }
 
-/// Parses a request head from `buf` into `req` with httparse. `Ok(None)`: incomplete.
-fn parse_head(buf: &[u8], req: &mut Request) -> Result<Option<usize>, ReadError> {
+/// Parses a request head from `buf` into `req` with httparse, noting in `facts` the
+/// fields the server decides on. `Ok(None)`: incomplete.
+fn parse_head(
+    buf: &[u8],
+    req: &mut Request,
+    facts: &mut HeadFacts,
+) -> Result<Option<usize>, ReadError> {
     if buf.is_empty() {
         return Ok(None);
     }
@@ -376,7 +386,7 @@ fn parse_head(buf: &[u8], req: &mut Request) -> Result<Option<usize>, ReadError>
         let mut r = httparse::Request::new(&mut []);
         match r.parse_with_uninit_headers(buf, headers) {
             Ok(httparse::Status::Complete(n)) => {
-                fill_request(req, &r)?;
+                fill_request(req, &r, facts)?;
                 return Ok(Some(n));
             }
             Ok(httparse::Status::Partial) => return Ok(None),
@@ -387,7 +397,7 @@ fn parse_head(buf: &[u8], req: &mut Request) -> Result<Option<usize>, ReadError>
                     .collect();
                 headers = &mut heap;
             }
-            Err(httparse::Error::Version) => return version_fallback(buf, req),
+            Err(httparse::Error::Version) => return version_fallback(buf, req, facts),
             Err(_) => return Err(classify(buf)),
         }
     }
@@ -395,7 +405,11 @@ fn parse_head(buf: &[u8], req: &mut Request) -> Result<Option<usize>, ReadError>
 
 /// httparse knows HTTP/1.0 and 1.1 only; Go reads any `HTTP/X.Y` and answers 505 for
 /// majors other than 1 (and serves 1.2 to 1.9 as 1.x).
-fn version_fallback(buf: &[u8], req: &mut Request) -> Result<Option<usize>, ReadError> {
+fn version_fallback(
+    buf: &[u8],
+    req: &mut Request,
+    facts: &mut HeadFacts,
+) -> Result<Option<usize>, ReadError> {
     let Some(eol) = buf.iter().position(|&b| b == b'\n') else {
         return Ok(None);
     };
@@ -416,7 +430,7 @@ fn version_fallback(buf: &[u8], req: &mut Request) -> Result<Option<usize>, Read
     let start = line.len() - proto.len();
     let mut copy = buf.to_vec();
     copy[start..start + 8].copy_from_slice(b"HTTP/1.1");
-    match parse_head(&copy, req)? {
+    match parse_head(&copy, req, facts)? {
         Some(n) => {
             req.proto = String::from_utf8_lossy(proto).into_owned();
             req.proto_minor = minor;
@@ -476,8 +490,15 @@ fn classify(buf: &[u8]) -> ReadError {
     ReadError::Bad
 }
 
-/// Copies httparse's view of the head into `req`, reusing its memory.
-fn fill_request(req: &mut Request, r: &httparse::Request<'_, '_>) -> Result<(), ReadError> {
+/// Copies httparse's view of the head into `req`, reusing its memory, and notes the
+/// fields the server decides on in `facts`. The `Host` field goes to `req.host` and
+/// not into the header: Go's readRequest reads it from there and conn.readRequest then
+/// deletes it (`delete(req.Header, "Host")`), so it never reaches a handler's header.
+fn fill_request(
+    req: &mut Request,
+    r: &httparse::Request<'_, '_>,
+    facts: &mut HeadFacts,
+) -> Result<(), ReadError> {
     let (Some(method), Some(path), Some(version)) = (r.method, r.path, r.version) else {
         return Err(ReadError::Bad);
     };
@@ -492,15 +513,36 @@ fn fill_request(req: &mut Request, r: &httparse::Request<'_, '_>) -> Result<(), 
     req.proto
         .push_str(if version == 1 { "HTTP/1.1" } else { "HTTP/1.0" });
     req.header.clear();
+    req.host.clear();
+    *facts = HeadFacts::default();
     for h in r.headers.iter() {
+        if h.name.len() == 4 && h.name.eq_ignore_ascii_case("Host") {
+            facts.hosts += 1;
+            if facts.hosts == 1 {
+                // Go: httpguts.ValidHostHeader on the one value (bytes past ASCII,
+                // which would not be UTF-8 or would become U+FFFD, are not valid).
+                // Without an early exit: a branch-free pass over a short value.
+                facts.host_ok = h.value.iter().fold(true, |ok, &b| ok & valid_host_byte(b));
+                if facts.host_ok {
+                    // SAFETY: Go's valid host bytes are all ASCII, so valid UTF-8
+                    // (from_utf8 costs more than the check above on a short value).
+                    req.host
+                        .push_str(unsafe { std::str::from_utf8_unchecked(h.value) });
+                } else {
+                    req.host.push_str(&String::from_utf8_lossy(h.value));
+                }
+            }
+            continue;
+        }
+        facts.note(h.name);
         req.header.add_wire(h.name, h.value);
     }
     Ok(())
 }
 
-/// The request header fields the server itself decides on, found in one pass over the
-/// header (the keys are canonical: httparse admits only token bytes in names), so the
-/// checks below look up only the fields a request has.
+/// The request header fields the server itself decides on, noted by `fill_request` as
+/// it copies each field (by the name httparse read, which holds only token bytes), so
+/// the checks below look up only the fields a request has.
 #[derive(Default, Clone, Copy, Debug)]
 pub(crate) struct HeadFacts {
     hosts: usize,
@@ -513,31 +555,30 @@ pub(crate) struct HeadFacts {
     cache_control: bool,
     trailer: bool,
     pub(crate) expect: bool,
+    /// HTTP/1.0 with `keep-alive` in Connection (set by `finish_head`).
+    pub(crate) keep_alive10: bool,
 }
 
-fn head_facts(h: &Header) -> HeadFacts {
-    let mut f = HeadFacts::default();
-    for (k, vs) in h.iter() {
-        match k {
-            "Host" => {
-                f.hosts = vs.len();
-                f.host_ok = vs.len() == 1 && vs[0].bytes().all(valid_host_byte);
-            }
-            "Transfer-Encoding" => f.te = true,
-            "Content-Length" => f.content_lengths = vs.len(),
-            "Connection" => f.connection = true,
-            "Pragma" => f.pragma = true,
-            "Cache-Control" => f.cache_control = true,
-            "Trailer" => f.trailer = true,
-            "Expect" => f.expect = true,
+impl HeadFacts {
+    /// Notes a field by its name as httparse read it (token bytes; Go canonicalizes
+    /// the name, so the comparison ignores case).
+    fn note(&mut self, name: &str) {
+        let is = |k: &str| name.eq_ignore_ascii_case(k);
+        match name.len() {
+            17 if is("Transfer-Encoding") => self.te = true,
+            14 if is("Content-Length") => self.content_lengths += 1,
+            13 if is("Cache-Control") => self.cache_control = true,
+            10 if is("Connection") => self.connection = true,
+            7 if is("Trailer") => self.trailer = true,
+            6 if is("Pragma") => self.pragma = true,
+            6 if is("Expect") => self.expect = true,
             _ => {}
         }
     }
-    f
 }
 
 /// Go: the rest of `readRequest` and `conn.readRequest`'s checks, in Go's order.
-fn finish_head(req: &mut Request, facts: &HeadFacts) -> Result<(), ReadError> {
+fn finish_head(req: &mut Request, facts: &mut HeadFacts) -> Result<(), ReadError> {
     // The request target. Go: url.ParseRequestURI (CONNECT's authority-form aside).
     let just_authority = req.method == "CONNECT" && !req.request_uri.starts_with('/');
     let parsed = if just_authority {
@@ -557,11 +598,10 @@ fn finish_head(req: &mut Request, facts: &HeadFacts) -> Result<(), ReadError> {
     if facts.hosts > 1 {
         return Err(ReadError::Bad); // Go: "too many Host headers"
     }
-    req.host.clear();
+    // Go: req.Host = req.URL.Host, else the Host field (already in req.host).
     if !req.url.host.is_empty() {
+        req.host.clear();
         req.host.push_str(&req.url.host);
-    } else if facts.hosts > 0 {
-        req.host.push_str(req.header.get("Host"));
     }
     // Go: fixPragmaCacheControl.
     if facts.pragma
@@ -575,7 +615,9 @@ fn finish_head(req: &mut Request, facts: &HeadFacts) -> Result<(), ReadError> {
         req.header.set("Cache-Control", "no-cache");
     }
     req.close = if facts.connection {
-        should_close(req.proto_major, req.proto_minor, &req.header)
+        let (close, keep_alive10) = should_close(req.proto_major, req.proto_minor, &req.header);
+        facts.keep_alive10 = keep_alive10;
+        close
     } else {
         // No Connection header: only HTTP/1.0 (and older) closes.
         req.proto_major < 1 || req.proto_major == 1 && req.proto_minor == 0
@@ -583,17 +625,20 @@ fn finish_head(req: &mut Request, facts: &HeadFacts) -> Result<(), ReadError> {
     Ok(())
 }
 
-/// Go: transfer.go `shouldClose` (for requests: the header is left as it is).
-fn should_close(major: i32, minor: i32, h: &Header) -> bool {
+/// Go: transfer.go `shouldClose` (for requests: the header is left as it is); with it,
+/// in the same look-up, whether an HTTP/1.0 request's Connection holds `keep-alive`
+/// (Go: `Request.wantsHttp10KeepAlive`).
+fn should_close(major: i32, minor: i32, h: &Header) -> (bool, bool) {
     if major < 1 {
-        return true;
+        return (true, false);
     }
     let conv = h.values("Connection");
     let has_close = conv.iter().any(|v| has_token(v, "close"));
     if major == 1 && minor == 0 {
-        return has_close || !conv.iter().any(|v| has_token(v, "keep-alive"));
+        let keep_alive = conv.iter().any(|v| has_token(v, "keep-alive"));
+        return (has_close || !keep_alive, keep_alive);
     }
-    has_close
+    (has_close, false)
 }
 
 /// The body's framing, and the checks after it. Go: `readTransfer` (`parseTransferEncoding`,
@@ -686,10 +731,8 @@ fn transfer(req: &mut Request, facts: &HeadFacts) -> Result<Framing, ReadError> 
     }
     // Go's next checks, a valid name and value for every field, are httparse's: it
     // admits only token bytes in names and refuses control bytes (but tab) and DEL in
-    // values, and such a head is answered by `classify` with Go's reason.
-    if facts.hosts > 0 {
-        req.header.del("Host");
-    }
+    // values, and such a head is answered by `classify` with Go's reason. Go then
+    // deletes Host from the header; fill_request never put it there.
     Ok(match length {
         -1 => Framing::Chunked {
             left: 0,
@@ -761,11 +804,11 @@ pub fn __parse_request_head(buf: &[u8]) -> String {
     if !buf.is_empty() && (buf[0] == b'\r' || buf[0] == b'\n') {
         return "error: Bad".to_string();
     }
-    let r = parse_head(buf, &mut req).and_then(|n| match n {
+    let mut facts = HeadFacts::default();
+    let r = parse_head(buf, &mut req, &mut facts).and_then(|n| match n {
         None => Ok(None),
         Some(n) => {
-            let facts = head_facts(&req.header);
-            finish_head(&mut req, &facts)?;
+            finish_head(&mut req, &mut facts)?;
             let framing = transfer(&mut req, &facts)?;
             Ok(Some((n, framing)))
         }
@@ -828,14 +871,17 @@ mod tests {
         ] {
             let mut req = Request::default();
             assert!(
-                parse_head(bad, &mut req).is_err(),
+                parse_head(bad, &mut req, &mut HeadFacts::default()).is_err(),
                 "{:?}",
                 String::from_utf8_lossy(bad)
             );
         }
         let mut req = Request::default();
         let ok = b"GET / HTTP/1.1\r\nHost: x\r\nA: tab\there \xff\r\n\r\n";
-        assert!(matches!(parse_head(ok, &mut req), Ok(Some(_))));
+        assert!(matches!(
+            parse_head(ok, &mut req, &mut HeadFacts::default()),
+            Ok(Some(_))
+        ));
     }
 
     #[test]

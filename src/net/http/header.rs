@@ -38,6 +38,9 @@ pub struct Header {
 #[derive(Default)]
 struct Entry {
     key: String,
+    /// `key` is a valid field name (httpguts.ValidHeaderFieldName), found when the key
+    /// was set: the writer skips invalid ones without scanning every key again.
+    valid: bool,
     /// `vals[..n]` are live.
     vals: Vec<String>,
     n: usize,
@@ -80,13 +83,25 @@ impl Header {
         if self.len == self.entries.len() {
             self.entries.push(Entry::default());
         }
-        let e = &mut self.entries[self.len];
+        let at = self.len;
         self.len += 1;
-        // A reused slot often held this very key on the connection's last request.
-        if e.key.is_empty() || !canonical_eq(&e.key, key) {
-            e.key.clear();
-            push_canonical(&mut e.key, key);
+        // A reused slot often held this very key on the connection's last request; if
+        // not, a later spare one may (a deleted key, such as the request's Host, moves
+        // past the live ones): swap it in rather than canonicalize and copy the key.
+        if !canonical_eq(&self.entries[at].key, key) || self.entries[at].key.is_empty() {
+            let spare = self.entries[at + 1..]
+                .iter()
+                .position(|e| !e.key.is_empty() && e.key.as_bytes() == key.as_bytes());
+            match spare {
+                Some(j) => self.entries.swap(at, at + 1 + j),
+                None => {
+                    let e = &mut self.entries[at];
+                    e.key.clear();
+                    e.valid = push_canonical(&mut e.key, key);
+                }
+            }
         }
+        let e = &mut self.entries[at];
         e.n = 0;
         e
     }
@@ -281,7 +296,7 @@ impl Header {
         let live = &self.entries[..self.len];
         if let [e] = live {
             // The usual response header: one field, nothing to sort.
-            if !exclude(&e.key) && valid_header_field_name(&e.key) {
+            if e.valid && !exclude(&e.key) {
                 for v in e.live() {
                     write_field(out, &e.key, v);
                 }
@@ -304,7 +319,7 @@ impl Header {
         }
         for &i in idx.iter() {
             let e = &live[i as usize];
-            if exclude(&e.key) || !valid_header_field_name(&e.key) {
+            if !e.valid || exclude(&e.key) {
                 continue;
             }
             for v in e.live() {
@@ -325,6 +340,7 @@ impl Header {
             self.len += 1;
             e.key.clear();
             e.key.push_str(&src.key);
+            e.valid = src.valid;
             e.n = 0;
             for v in src.live() {
                 e.push(v);
@@ -337,6 +353,12 @@ impl Header {
     #[allow(dead_code)] // the server's request parser
     pub(crate) fn add_wire(&mut self, name: &str, value: &[u8]) {
         let e = self.entry(name);
+        if value.is_ascii() {
+            // SAFETY: ASCII bytes are valid UTF-8 (and `is_ascii` is cheaper than
+            // `from_utf8` on the short values a request carries).
+            e.push(unsafe { std::str::from_utf8_unchecked(value) });
+            return;
+        }
         match std::str::from_utf8(value) {
             Ok(v) => e.push(v),
             Err(_) => e.push(&String::from_utf8_lossy(value)),
@@ -358,6 +380,13 @@ fn write_field(out: &mut Vec<u8>, key: &str, v: &str) {
 fn write_value(out: &mut Vec<u8>, v: &str) {
     let b = v.as_bytes();
     let is_space = |c: &u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r');
+    if let (Some(first), Some(last)) = (b.first(), b.last()) {
+        // The usual value: nothing to trim, no CR or LF (nor any other byte below 0x0e).
+        if !is_space(first) && !is_space(last) && !any_byte_below(b, 0x0e) {
+            out.extend_from_slice(b);
+            return;
+        }
+    }
     let start = b.iter().position(|c| !is_space(c)).unwrap_or(b.len());
     let end = b
         .iter()
@@ -374,6 +403,24 @@ fn write_value(out: &mut Vec<u8>, v: &str) {
     );
 }
 
+/// Whether a byte of `b` is below `n` (`n` <= 0x80), eight bytes at a time: the
+/// "has less" bit trick (exact for the word as a whole).
+fn any_byte_below(b: &[u8], n: u8) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let sub = ONES * u64::from(n);
+    let mut chunks = b.chunks_exact(8);
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        let x = u64::from_ne_bytes(w);
+        if x.wrapping_sub(sub) & !x & HIGHS != 0 {
+            return true;
+        }
+    }
+    chunks.remainder().iter().any(|&c| c < n)
+}
+
 impl Clone for Header {
     fn clone(&self) -> Header {
         let mut h = Header::new();
@@ -382,6 +429,7 @@ impl Clone for Header {
             // The key is already canonical (or deliberately not): keep it as it is.
             e.key.clear();
             e.key.push_str(k);
+            e.valid = valid_header_field_name(k);
             for v in vs {
                 e.push(v);
             }
@@ -474,10 +522,20 @@ pub fn canonical_header_key(key: &str) -> String {
     s
 }
 
-fn push_canonical(out: &mut String, key: &str) {
+/// Appends `key` in canonical form; says whether it is a valid field name (not empty,
+/// token bytes only).
+fn push_canonical(out: &mut String, key: &str) -> bool {
     match canonical_kind(key.as_bytes()) {
-        // Already canonical (what clients and handlers mostly send), or kept as it is.
-        Kind::Canonical | Kind::NotToken => out.push_str(key),
+        // Already canonical (what clients and handlers mostly send).
+        Kind::Canonical => {
+            out.push_str(key);
+            !key.is_empty()
+        }
+        // Kept as it is.
+        Kind::NotToken => {
+            out.push_str(key);
+            false
+        }
         Kind::Other => {
             out.reserve(key.len());
             let mut upper = true;
@@ -490,6 +548,7 @@ fn push_canonical(out: &mut String, key: &str) {
                 out.push(char::from(c));
                 upper = c == b'-';
             }
+            true
         }
     }
 }
@@ -532,9 +591,9 @@ fn canonical_eq(stored: &str, key: &str) -> bool {
     if s == k {
         return true;
     }
-    if !k.iter().copied().all(is_token_byte) {
-        return false;
-    }
+    // The letters first (keys of one length mostly differ early), then the check that
+    // `key` is made of token bytes: if not, its canonical form is itself, which is not
+    // `stored`.
     let mut upper = true;
     for (&a, &b) in s.iter().zip(k) {
         let b = if upper {
@@ -547,7 +606,7 @@ fn canonical_eq(stored: &str, key: &str) -> bool {
         }
         upper = b == b'-';
     }
-    true
+    k.iter().copied().all(is_token_byte)
 }
 
 #[cfg(test)]
@@ -582,6 +641,42 @@ mod tests {
         h.del("C");
         h.add("b", "x");
         assert_eq!(h.values("B"), ["x"]);
+    }
+
+    #[test]
+    fn bytes_below_like_a_plain_scan() {
+        for len in 0..24 {
+            for at in 0..len {
+                for c in [0u8, 9, 10, 13, 14, 31, 32, 127, 128, 255] {
+                    let mut b = vec![b'a'; len];
+                    b[at] = c;
+                    assert_eq!(any_byte_below(&b, 0x0e), c < 0x0e, "{b:?}");
+                    assert_eq!(any_byte_below(&b, 0x80), c < 0x80 || len > 1, "{b:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn deleted_keys_come_back_in_order() {
+        let mut h = Header::new();
+        for _ in 0..3 {
+            h.clear();
+            h.add_wire("Connection", b"keep-alive");
+            h.add_wire("host", b"x");
+            h.add_wire("User-Agent", b"ua");
+            h.add_wire("bad key", b"v");
+            assert_eq!(h.get("Host"), "x");
+            h.del("Host");
+            let keys: Vec<&str> = h.keys().collect();
+            assert_eq!(keys, ["Connection", "User-Agent", "bad key"]);
+            let mut out = Vec::new();
+            h.write(&mut out).unwrap();
+            assert_eq!(out, b"Connection: keep-alive\r\nUser-Agent: ua\r\n");
+        }
+        assert!(canonical_eq("Host", "hOST"));
+        assert!(!canonical_eq("Ho t", "ho t"));
+        assert!(canonical_eq("Ho t", "Ho t"));
     }
 
     #[test]

@@ -301,19 +301,6 @@ impl Request {
         has_token(self.header.get("Expect"), "100-continue")
     }
 
-    /// Whether the client wants the connection kept open (HTTP/1.0 `Connection:
-    /// keep-alive`). Go: `Request.wantsHttp10KeepAlive`.
-    #[allow(dead_code)] // the server
-    pub(crate) fn wants_http10_keep_alive(&self) -> bool {
-        self.proto_major == 1
-            && self.proto_minor == 0
-            && self
-                .header
-                .values("Connection")
-                .iter()
-                .any(|v| has_token(v, "keep-alive"))
-    }
-
     /// The user name and password of a `Basic` `Authorization` header.
     /// Go: `Request.BasicAuth` (its `ok` is the `Some`).
     ///
@@ -445,16 +432,32 @@ pub(crate) fn has_token(v: &str, token: &str) -> bool {
     // runs on every request's Connection and Expect (str::split and trim_matches cost
     // hundreds of instructions per call).
     let (v, token) = (v.as_bytes(), token.as_bytes());
-    if v.len() < token.len() {
-        return false;
+    if v.len() <= token.len() {
+        // No room for blanks or a second element: the whole value or nothing.
+        return v.len() == token.len() && v.eq_ignore_ascii_case(token);
     }
-    v.split(|&b| b == b',').any(|t| {
-        let blank = |b: &u8| *b == b' ' || *b == b'\t';
-        let start = t.iter().position(|b| !blank(b)).unwrap_or(t.len());
-        let end = t.iter().rposition(|b| !blank(b)).map_or(start, |i| i + 1);
-        let t = &t[start..end.max(start)];
-        t.len() == token.len() && t.eq_ignore_ascii_case(token)
-    })
+    let blank = |b: u8| b == b' ' || b == b'\t';
+    let mut i = 0;
+    loop {
+        let mut j = i;
+        while j < v.len() && v[j] != b',' {
+            j += 1;
+        }
+        let (mut s, mut e) = (i, j);
+        while s < e && blank(v[s]) {
+            s += 1;
+        }
+        while e > s && blank(v[e - 1]) {
+            e -= 1;
+        }
+        if e - s == token.len() && v[s..e].eq_ignore_ascii_case(token) {
+            return true;
+        }
+        if j == v.len() {
+            return false;
+        }
+        i = j + 1;
+    }
 }
 
 /// The media type of a `Content-Type`, lower case: Go's `mime.ParseMediaType` (the type
@@ -562,6 +565,28 @@ mod tests {
         assert!(!has_token(" , ,", "close"));
         assert!(!has_token("", "close"));
         assert!(!has_token("clos e", "close"));
+        // Against Go's definition (split on commas, trim blanks, compare folded), over
+        // every string of up to five bytes from a small alphabet.
+        let reference = |v: &str, t: &str| {
+            v.split(',')
+                .any(|e| e.trim_matches([' ', '\t']).eq_ignore_ascii_case(t))
+        };
+        let alphabet = [" ", "\t", ",", "a", "B", "ab"];
+        let mut words = vec![String::new()];
+        for _ in 0..4 {
+            let more: Vec<String> = words
+                .iter()
+                .flat_map(|w| alphabet.iter().map(move |a| format!("{w}{a}")))
+                .collect();
+            words.extend(more);
+            words.sort();
+            words.dedup();
+        }
+        for v in &words {
+            for t in ["", "a", "ab", "b"] {
+                assert_eq!(has_token(v, t), reference(v, t), "{v:?} {t:?}");
+            }
+        }
     }
 }
 

@@ -43,38 +43,68 @@ pub(crate) fn body_allowed_for_status(status: u16) -> bool {
     !((100..=199).contains(&status) || status == 204 || status == 304)
 }
 
-/// The `Date` value, formatted once per second (Go formats it per response).
+/// The `Date` field, formatted once per second (Go formats it per response), kept as
+/// the whole line (`Date: ...\r\n`) so that a response head copies it in one piece.
 pub(crate) struct DateCache {
     secs: u64,
-    text: [u8; 29],
+    line: [u8; DATE_LINE],
 }
+
+/// `Date: ` + the 29 bytes of `Mon, 02 Jan 2006 15:04:05 GMT` + CRLF.
+const DATE_LINE: usize = 6 + 29 + 2;
 
 impl DateCache {
     pub(crate) fn new() -> DateCache {
+        let mut line = [b' '; DATE_LINE];
+        line[..6].copy_from_slice(b"Date: ");
+        line[DATE_LINE - 2..].copy_from_slice(b"\r\n");
         DateCache {
             secs: u64::MAX,
-            text: [b' '; 29],
+            line,
         }
     }
 
     /// `Mon, 02 Jan 2006 15:04:05 GMT` for now. Go: `appendTime(b, time.Now())`.
+    #[cfg(test)]
     fn now(&mut self) -> &[u8] {
-        let now = SystemTime::now();
-        let secs = now
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
+        &self.line()[6..DATE_LINE - 2]
+    }
+
+    /// `Date: Mon, 02 Jan 2006 15:04:05 GMT\r\n` for now: what `chunkWriter.writeHeader`
+    /// adds when the handler set no Date.
+    fn line(&mut self) -> &[u8] {
+        let secs = coarse_unix_secs();
         if secs != self.secs {
+            let now = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(secs);
             use std::io::Write as _;
             // Formatted into the buffer itself: httpdate's Display, no String.
             let mut text = [b' '; 29];
             let mut w: &mut [u8] = &mut text;
             if write!(w, "{}", httpdate::HttpDate::from(now)).is_ok() && w.is_empty() {
-                self.text = text;
+                self.line[6..DATE_LINE - 2].copy_from_slice(&text);
                 self.secs = secs;
             }
         }
-        &self.text
+        &self.line
     }
+}
+
+/// The wall clock's seconds since 1970, read from the kernel's coarse clock (what the
+/// kernel updates at each tick, read through the vDSO without the precise clock's
+/// arithmetic): a Date field has one-second resolution, and the tick (a few
+/// milliseconds) is far below it.
+fn coarse_unix_secs() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes the timespec it is given, a valid local.
+    if unsafe { libc::clock_gettime(libc::CLOCK_REALTIME_COARSE, &mut ts) } == 0 {
+        return u64::try_from(ts.tv_sec).unwrap_or(0);
+    }
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// Per-connection buffers, reused by every response on the connection.
@@ -484,14 +514,10 @@ impl<'a> Response<'a> {
             hdr.write_subset(out, |k| excl.0 != 0 && excl.0 & exclude_bit(k) != 0);
         }
         if set_date {
-            out.extend_from_slice(b"Date: ");
-            out.extend_from_slice(c.date.now());
-            out.extend_from_slice(b"\r\n");
+            out.extend_from_slice(c.date.line());
         }
         if let Some(n) = set_content_length {
-            out.extend_from_slice(b"Content-Length: ");
-            push_decimal(out, n as u64);
-            out.extend_from_slice(b"\r\n");
+            push_content_length(out, n as u64);
         }
         for (k, v) in [
             ("Content-Type", set_content_type),
@@ -793,8 +819,12 @@ impl ResponseWriter for Response<'_> {
     }
 }
 
-/// Go: server.go `writeStatusLine`.
+/// Go: server.go `writeStatusLine` (which keeps the common lines precomputed too).
 pub(crate) fn write_status_line(out: &mut Vec<u8>, is11: bool, code: u16) {
+    if let Some(line) = common_status_line(is11, code) {
+        out.extend_from_slice(line);
+        return;
+    }
     out.extend_from_slice(if is11 { b"HTTP/1.1 " } else { b"HTTP/1.0 " });
     let text = status_text(code);
     if text.is_empty() {
@@ -813,9 +843,40 @@ pub(crate) fn write_status_line(out: &mut Vec<u8>, is11: bool, code: u16) {
     }
 }
 
-fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
+/// The status lines most responses carry, whole (the test `common_status_lines_are_go_s`
+/// checks each against the line built from `status_text`).
+fn common_status_line(is11: bool, code: u16) -> Option<&'static [u8]> {
+    macro_rules! lines {
+        ($($code:literal $text:literal),* $(,)?) => {
+            match (is11, code) {
+                $(
+                    (true, $code) => Some(concat!("HTTP/1.1 ", $code, " ", $text, "\r\n").as_bytes()),
+                    (false, $code) => Some(concat!("HTTP/1.0 ", $code, " ", $text, "\r\n").as_bytes()),
+                )*
+                _ => None,
+            }
+        };
+    }
+    lines!(
+        200 "OK",
+        201 "Created",
+        204 "No Content",
+        301 "Moved Permanently",
+        302 "Found",
+        304 "Not Modified",
+        400 "Bad Request",
+        404 "Not Found",
+        405 "Method Not Allowed",
+        500 "Internal Server Error",
+    )
+}
+
+/// `Content-Length: N\r\n`, built on the stack and copied in one piece.
+fn push_content_length(out: &mut Vec<u8>, mut n: u64) {
+    const PREFIX: &[u8] = b"Content-Length: ";
+    let mut buf = [0u8; 16 + 20 + 2];
+    let mut i = buf.len() - 2;
+    buf[i..].copy_from_slice(b"\r\n");
     loop {
         i -= 1;
         buf[i] = b'0' + (n % 10) as u8;
@@ -824,6 +885,8 @@ fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
             break;
         }
     }
+    i -= PREFIX.len();
+    buf[i..i + PREFIX.len()].copy_from_slice(PREFIX);
     out.extend_from_slice(&buf[i..]);
 }
 
@@ -859,12 +922,36 @@ mod tests {
     #[test]
     fn numbers() {
         let mut v = Vec::new();
-        push_decimal(&mut v, 0);
+        push_hex(&mut v, 0);
         push_hex(&mut v, 2048);
-        push_decimal(&mut v, 1234567);
-        assert_eq!(v, b"08001234567");
+        push_hex(&mut v, 0xabc);
+        assert_eq!(v, b"0800abc");
         let mut s = Vec::new();
         write_status_line(&mut s, true, 299);
         assert_eq!(s, b"HTTP/1.1 299 status code 299\r\n");
+        let mut s = Vec::new();
+        push_content_length(&mut s, 0);
+        push_content_length(&mut s, u64::MAX);
+        assert_eq!(
+            s,
+            b"Content-Length: 0\r\nContent-Length: 18446744073709551615\r\n"
+        );
+    }
+
+    #[test]
+    fn common_status_lines_are_go_s() {
+        for code in 100..=999 {
+            for is11 in [true, false] {
+                if let Some(line) = common_status_line(is11, code) {
+                    let text = status_text(code);
+                    let want = format!("HTTP/1.{} {code} {text}\r\n", u8::from(is11));
+                    assert!(!text.is_empty());
+                    assert_eq!(std::str::from_utf8(line).unwrap(), want);
+                }
+            }
+        }
+        let mut d = DateCache::new();
+        let line = d.line().to_vec();
+        assert!(line.starts_with(b"Date: ") && line.ends_with(b" GMT\r\n"));
     }
 }
