@@ -21,11 +21,13 @@
 //!   worker, which puts it on the global queue of a worker chosen round-robin, stuck or
 //!   not. They queue the wake-up here, in one queue every dispatcher drains, and poke a
 //!   worker that is not stuck; if it gets stuck before draining, sysmon pokes another.
-//! - **Spawning** ([`spawn`]): from a worker, the new coroutine starts on that worker's
-//!   own run queue (may's `spawn_local`, then a yield), which idle workers steal from, as
-//!   Go's `newproc` puts it on the current P; from any other thread it parks at once and
-//!   is started through the injector. may's own `spawn` would put it on a round-robin
-//!   global queue.
+//! - **Spawning** ([`spawn`]): from a coroutine on a worker that sysmon has not marked
+//!   stuck, while another worker is not stuck either, the new coroutine starts on that
+//!   worker's own run queue (may's `spawn_local`, then a yield), which idle workers steal
+//!   from, as Go's `newproc` puts it on the current P (`runqput`): no system call. From
+//!   any other thread (or a stuck worker, or when the others are stuck and could not
+//!   steal it) it parks at once and is started through the injector. may's own `spawn`
+//!   would put it on a round-robin global queue.
 //! - **Rescue threads** (`gonet-rescue`, Go's extra Ms): when every worker is stuck,
 //!   sysmon starts one; it serves the injector and the sockets of stuck workers
 //!   (`netpoll.rs`) by running their coroutines itself, and another starts if it gets
@@ -97,6 +99,9 @@ pub(crate) struct ThreadSlot {
 
 thread_local! {
     static SLOT: Cell<Option<&'static ThreadSlot>> = const { Cell::new(None) };
+    /// The index of the worker this thread is, once its dispatcher has run here at home
+    /// (`usize::MAX`: not a worker, or not identified).
+    static WORKER_INDEX: Cell<usize> = const { Cell::new(usize::MAX) };
 }
 
 /// Every registered thread, in registration order.
@@ -405,6 +410,9 @@ fn dispatcher(j: usize) {
         let me = slot as *const ThreadSlot as *mut ThreadSlot;
         let home = w.thread.load(Ordering::Acquire);
         // Run elsewhere (stolen from worker j's queue): says nothing of j now.
+        if home == me {
+            WORKER_INDEX.set(j);
+        }
         if home.is_null() || home == me {
             w.alive_at.store(now_ns(), Ordering::Release);
             w.poked_at.store(0, Ordering::Release);
@@ -626,6 +634,20 @@ where
                 .spawn(move || super::stack::run(super::stack::enter(scan), || go_entry(site, f)))
         };
     }
+    if local_spawn_ok() {
+        // Go's `newproc` + `runqput`: the coroutine starts on this worker (its guard is
+        // converted there, in `enter`) and yields at once onto this worker's own run
+        // queue, the tail of which idle workers steal. The spawner goes on; no system
+        // call, no other thread woken.
+        // SAFETY: as for go! (see lib.rs).
+        return unsafe {
+            builder.spawn_local(move || {
+                let stack = super::stack::enter(scan);
+                may::coroutine::yield_now();
+                super::stack::run(stack, || go_entry(site, f))
+            })
+        };
+    }
     // The coroutine parks at once, and the injector starts it: a dispatcher runs it on
     // its worker (round-robin among those not stuck), or a rescue thread does. Never on
     // a run queue where it could wait behind a coroutine that never parks.
@@ -649,6 +671,28 @@ where
         inject(Runnable::Resume(p.clone()));
     }
     Ok(h)
+}
+
+/// Whether a spawn here may queue the new coroutine on this worker's own run queue: the
+/// caller is a coroutine on an identified worker that sysmon has not marked stuck, and
+/// some other worker is not stuck either (should this one get stuck before the new
+/// coroutine runs, that one steals it; a rescue thread cannot take from a may run queue).
+fn local_spawn_ok() -> bool {
+    let j = WORKER_INDEX.get();
+    if j == usize::MAX || !may::coroutine::is_coroutine() {
+        return false;
+    }
+    let Some(s) = sched() else { return false };
+    let Some(me) = s.workers.get(j) else {
+        return false;
+    };
+    if me.stuck.load(Ordering::Acquire) {
+        return false;
+    }
+    s.workers
+        .iter()
+        .enumerate()
+        .any(|(i, w)| i != j && !w.stuck.load(Ordering::Acquire))
 }
 
 /// Go's `runtime.Gosched` on gonet's scheduler: on a worker, may's yield (to the back of
