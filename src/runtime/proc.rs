@@ -102,7 +102,13 @@ thread_local! {
     /// The index of the worker this thread is, once its dispatcher has run here at home
     /// (`usize::MAX`: not a worker, or not identified).
     static WORKER_INDEX: Cell<usize> = const { Cell::new(usize::MAX) };
+    /// Local spawns on this thread since its last scheduling point ([`mark`]).
+    static LOCAL_RUN: Cell<usize> = const { Cell::new(0) };
 }
+
+/// After this many local spawns with no scheduling point between, the spawner goes round
+/// the scheduler once (Go: the preemption check a goroutine meets at a call).
+const LOCAL_BATCH: usize = 64;
 
 /// Every registered thread, in registration order.
 pub(crate) fn threads() -> Vec<&'static ThreadSlot> {
@@ -155,6 +161,7 @@ pub(crate) fn on_worker() -> bool {
 /// here now, with its `go!` site `site` (null: unknown or the scheduler).
 #[inline]
 pub(crate) fn mark(site: *const Location<'static>) {
+    LOCAL_RUN.set(0);
     if let Some(s) = SLOT.get() {
         s.progress
             .store(s.progress.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
@@ -163,9 +170,12 @@ pub(crate) fn mark(site: *const Location<'static>) {
 }
 
 /// The `go!` site recorded on this thread: what a coroutine about to park saves, to
-/// restore it with [`mark`] wherever it resumes.
+/// restore it with [`mark`] wherever it resumes. Every gonet park point calls it first,
+/// so it also releases a pooled stack's unused pages at the coroutine's first park
+/// (`stack::before_park`).
 #[inline]
 pub(crate) fn current_site() -> *const Location<'static> {
+    super::stack::before_park();
     SLOT.get()
         .map_or(ptr::null(), |s| s.site.load(Ordering::Relaxed).cast_const())
 }
@@ -294,8 +304,15 @@ pub(crate) fn sched() -> Option<&'static Sched> {
 pub(crate) fn start() -> bool {
     static STARTED: OnceLock<bool> = OnceLock::new();
     *STARTED.get_or_init(|| match try_start() {
-        Ok(()) => true,
+        Ok(()) => {
+            // may's scheduler and its coroutine pool exist now (the dispatchers run).
+            crate::runtime::restore_pool_capacity();
+            true
+        }
         Err(e) => {
+            // Whether or not may's scheduler started, its pool gets its capacity back
+            // (filled at start, as may does, if it starts later).
+            crate::runtime::restore_pool_capacity();
             log::warn!("gonet: cannot start the spinning-coroutine watchdog: {e}; a coroutine that never parks will stall its worker");
             false
         }
@@ -635,18 +652,31 @@ where
         };
     }
     if local_spawn_ok() {
+        LOCAL_SPAWNS.fetch_add(1, Ordering::Relaxed);
         // Go's `newproc` + `runqput`: the coroutine starts on this worker (its guard is
         // converted there, in `enter`) and yields at once onto this worker's own run
         // queue, the tail of which idle workers steal. The spawner goes on; no system
         // call, no other thread woken.
         // SAFETY: as for go! (see lib.rs).
-        return unsafe {
+        let h = unsafe {
             builder.spawn_local(move || {
                 let stack = super::stack::enter(scan);
                 may::coroutine::yield_now();
                 super::stack::run(stack, || go_entry(site, f))
             })
-        };
+        }?;
+        let run = LOCAL_RUN.get() + 1;
+        LOCAL_RUN.set(run);
+        if run >= LOCAL_BATCH {
+            // A coroutine that spawns in a loop without parking would keep this worker
+            // from its poller and its dispatcher, and sysmon would find it stuck (and
+            // send every later spawn through the injector). Go preempts such a goroutine
+            // at a call; here the go statement is the call: the spawner parks and the
+            // injector resumes it (on whichever worker is free), while this worker runs
+            // what it spawned and polls its sockets.
+            reschedule();
+        }
+        return Ok(h);
     }
     // The coroutine parks at once, and the injector starts it: a dispatcher runs it on
     // its worker (round-robin among those not stuck), or a rescue thread does. Never on
@@ -673,6 +703,9 @@ where
     Ok(h)
 }
 
+/// Spawns that took the local path (for tests and bench/).
+pub(crate) static LOCAL_SPAWNS: AtomicUsize = AtomicUsize::new(0);
+
 /// Whether a spawn here may queue the new coroutine on this worker's own run queue: the
 /// caller is a coroutine on an identified worker that sysmon has not marked stuck, and
 /// some other worker is not stuck either (should this one get stuck before the new
@@ -695,6 +728,16 @@ fn local_spawn_ok() -> bool {
         .any(|(i, w)| i != j && !w.stuck.load(Ordering::Acquire))
 }
 
+/// Parks the calling coroutine and has the injector resume it: a trip round the
+/// scheduler that lets the worker reach its poller.
+fn reschedule() {
+    let p = Arc::new(Parker::new());
+    inject(Runnable::Resume(p.clone()));
+    if let Err(cancel) = p.park() {
+        resume_unwind(cancel);
+    }
+}
+
 /// Go's `runtime.Gosched` on gonet's scheduler: on a worker, may's yield (to the back of
 /// the local queue); elsewhere (a rescue thread, may's timer thread), through the
 /// injector, since may's yield there would pick a worker round-robin.
@@ -709,11 +752,7 @@ pub(crate) fn gosched() {
         mark(site);
         return;
     }
-    let p = Arc::new(Parker::new());
-    inject(Runnable::Resume(p.clone()));
-    if let Err(cancel) = p.park() {
-        resume_unwind(cancel);
-    }
+    reschedule();
 }
 
 // ---------------------------------------------------------------------------------------
