@@ -133,7 +133,6 @@ where
 ///     });
 ///     assert_eq!(n, 42);
 /// }
-/// # main();
 /// ```
 #[track_caller]
 pub fn main<F, T>(f: F) -> T
