@@ -659,15 +659,53 @@ fn generator_stack_layout_is_what_gonet_expects() {
         assert_eq!(bottom % page, 0);
         assert_eq!(top - bottom, gonet::runtime::DEFAULT_STACK_SIZE);
         assert!(bottom < sp && sp < top, "{bottom:#x} < {sp:#x} < {top:#x}");
+        // may's pool starts (nearly) empty and keeps what gonet coroutines leave: may
+        // maps no thousand unconverted stacks at start (with mprotect guards those alone
+        // were 2,000 mappings), and the capacity is the one asked for (may reads it at
+        // every coroutine's end).
+        assert_eq!(may::config().get_pool_capacity(), 1000);
+        let maps = gonet::runtime::map_count().expect("/proc/self/maps");
+        assert!(
+            maps < 500,
+            "{maps} mappings: did may fill its pool at start?"
+        );
         // The sentinel generator's may check reads is back once a coroutine ends: the
-        // next coroutine on the same (pooled) stack finds it.
+        // next coroutine on the same (pooled) stack finds it. One that ends without
+        // parking releases nothing (no system call); one that parks releases the pages
+        // below it at its first park (here a gosched).
         let stats0 = gonet::runtime::__stack_stats();
         for _ in 0..1000 {
             gonet::go!(|| std::hint::black_box(1)).join().unwrap();
         }
+        let stats1 = gonet::runtime::__stack_stats();
+        for _ in 0..1000 {
+            gonet::go!(gonet::runtime::gosched).join().unwrap();
+        }
         let stats = gonet::runtime::__stack_stats();
         assert_eq!(stats.unmanaged, 0, "{stats:?}");
-        assert!(stats.released - stats0.released >= 1000, "{stats:?}");
+        assert!(
+            stats1.released - stats0.released < 10,
+            "{stats0:?} {stats1:?}"
+        );
+        assert!(
+            stats.released - stats1.released >= 1000,
+            "{stats1:?} {stats:?}"
+        );
+        // From a coroutine on a worker, go! queues the new coroutine on that worker
+        // (Go's runqput), not through the injector.
+        let local = gonet::runtime::main(|| {
+            let before = gonet::runtime::__stack_stats().spawned_local;
+            let (tx, rx) = gonet::chan::<()>(0);
+            for _ in 0..1000 {
+                let tx = tx.clone();
+                gonet::go!(move || tx.send(()).unwrap());
+                rx.recv().unwrap();
+            }
+            gonet::runtime::__stack_stats().spawned_local - before
+        });
+        // (A worker sysmon finds stuck for a moment, on a loaded machine, spawns through
+        // the injector meanwhile.)
+        assert!(local >= 500, "{local} of 1000 spawns queued locally");
         println!(
             "LAYOUT OK guard={:?} converted={}",
             gonet::runtime::stack_guard(),

@@ -57,6 +57,7 @@
 
 mod stack;
 mod stack_exit;
+pub(crate) use self::stack::restore_pool_capacity;
 #[doc(hidden)]
 pub use self::stack::{__current_stack, __stack_stats, StackStats};
 pub use self::stack::{SpawnError, StackGuard, stack_guard};
@@ -112,6 +113,41 @@ where
     }
 }
 
+/// Runs `f` as the program's main goroutine and returns what it returns; a panic in it
+/// goes on in the caller. Call it from `fn main`, with the body of Go's `main` inside.
+///
+/// Go: `runtime.main`, which runs `main.main` on a goroutine. Rust's `main` is a plain
+/// thread: its `go!` statements hand each new coroutine to a worker thread through
+/// gonet's injector (a system call and a wake-up per spawn) and its channel waits block
+/// the thread. From a coroutine, a `go!` queues the new coroutine on the spawning worker's
+/// own run queue, as Go's `newproc` does, so a port whose `main` spawns in a loop runs
+/// the way its Go original does. As in Go, returning ends the process even while other
+/// coroutines still run (Rust's `main` returns right after).
+///
+/// ```
+/// fn main() {
+///     let n = gonet::runtime::main(|| {
+///         let (tx, rx) = gonet::chan::<i32>(0);
+///         gonet::go!(move || tx.send(42).unwrap());
+///         rx.recv().unwrap()
+///     });
+///     assert_eq!(n, 42);
+/// }
+/// ```
+// The example shows where the call goes: in `fn main`.
+#[allow(clippy::needless_doctest_main)]
+#[track_caller]
+pub fn main<F, T>(f: F) -> T
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    match go(f).join() {
+        Ok(value) => value,
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Scheduler: worker threads (Go: GOMAXPROCS, NumCPU, Gosched)
 // ---------------------------------------------------------------------------------------
@@ -142,7 +178,7 @@ pub(crate) fn init() {
         if config.get_stack_size() == 0x1000 {
             config.set_stack_size(DEFAULT_STACK_SIZE / std::mem::size_of::<usize>());
         }
-        stack::init_pool_estimate();
+        stack::empty_pool_at_start();
         let value = std::env::var_os("GOMAXPROCS").unwrap_or_default();
         if value.is_empty() {
             return;

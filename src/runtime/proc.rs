@@ -21,11 +21,13 @@
 //!   worker, which puts it on the global queue of a worker chosen round-robin, stuck or
 //!   not. They queue the wake-up here, in one queue every dispatcher drains, and poke a
 //!   worker that is not stuck; if it gets stuck before draining, sysmon pokes another.
-//! - **Spawning** ([`spawn`]): from a worker, the new coroutine starts on that worker's
-//!   own run queue (may's `spawn_local`, then a yield), which idle workers steal from, as
-//!   Go's `newproc` puts it on the current P; from any other thread it parks at once and
-//!   is started through the injector. may's own `spawn` would put it on a round-robin
-//!   global queue.
+//! - **Spawning** ([`spawn`]): from a coroutine on a worker that sysmon has not marked
+//!   stuck, while another worker is not stuck either, the new coroutine starts on that
+//!   worker's own run queue (may's `spawn_local`, then a yield), which idle workers steal
+//!   from, as Go's `newproc` puts it on the current P (`runqput`): no system call. From
+//!   any other thread (or a stuck worker, or when the others are stuck and could not
+//!   steal it) it parks at once and is started through the injector. may's own `spawn`
+//!   would put it on a round-robin global queue.
 //! - **Rescue threads** (`gonet-rescue`, Go's extra Ms): when every worker is stuck,
 //!   sysmon starts one; it serves the injector and the sockets of stuck workers
 //!   (`netpoll.rs`) by running their coroutines itself, and another starts if it gets
@@ -97,7 +99,16 @@ pub(crate) struct ThreadSlot {
 
 thread_local! {
     static SLOT: Cell<Option<&'static ThreadSlot>> = const { Cell::new(None) };
+    /// The index of the worker this thread is, once its dispatcher has run here at home
+    /// (`usize::MAX`: not a worker, or not identified).
+    static WORKER_INDEX: Cell<usize> = const { Cell::new(usize::MAX) };
+    /// Local spawns on this thread since its last scheduling point ([`mark`]).
+    static LOCAL_RUN: Cell<usize> = const { Cell::new(0) };
 }
+
+/// After this many local spawns with no scheduling point between, the spawner goes round
+/// the scheduler once (Go: the preemption check a goroutine meets at a call).
+const LOCAL_BATCH: usize = 64;
 
 /// Every registered thread, in registration order.
 pub(crate) fn threads() -> Vec<&'static ThreadSlot> {
@@ -158,6 +169,7 @@ pub(crate) fn on_worker() -> bool {
 /// left, and the one it runs on would look stuck.
 #[inline(never)]
 pub(crate) fn mark(site: *const Location<'static>) {
+    LOCAL_RUN.set(0);
     if let Some(s) = SLOT.get() {
         s.progress
             .store(s.progress.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
@@ -166,9 +178,12 @@ pub(crate) fn mark(site: *const Location<'static>) {
 }
 
 /// The `go!` site recorded on this thread: what a coroutine about to park saves, to
-/// restore it with [`mark`] wherever it resumes.
+/// restore it with [`mark`] wherever it resumes. Every gonet park point calls it first,
+/// so it also releases a pooled stack's unused pages at the coroutine's first park
+/// (`stack::before_park`).
 #[inline(never)]
 pub(crate) fn current_site() -> *const Location<'static> {
+    super::stack::before_park();
     SLOT.get()
         .map_or(ptr::null(), |s| s.site.load(Ordering::Relaxed).cast_const())
 }
@@ -297,8 +312,15 @@ pub(crate) fn sched() -> Option<&'static Sched> {
 pub(crate) fn start() -> bool {
     static STARTED: OnceLock<bool> = OnceLock::new();
     *STARTED.get_or_init(|| match try_start() {
-        Ok(()) => true,
+        Ok(()) => {
+            // may's scheduler and its coroutine pool exist now (the dispatchers run).
+            crate::runtime::restore_pool_capacity();
+            true
+        }
         Err(e) => {
+            // Whether or not may's scheduler started, its pool gets its capacity back
+            // (filled at start, as may does, if it starts later).
+            crate::runtime::restore_pool_capacity();
             log::warn!("gonet: cannot start the spinning-coroutine watchdog: {e}; a coroutine that never parks will stall its worker");
             false
         }
@@ -413,6 +435,9 @@ fn dispatcher(j: usize) {
         let me = slot as *const ThreadSlot as *mut ThreadSlot;
         let home = w.thread.load(Ordering::Acquire);
         // Run elsewhere (stolen from worker j's queue): says nothing of j now.
+        if home == me {
+            WORKER_INDEX.set(j);
+        }
         if home.is_null() || home == me {
             w.alive_at.store(now_ns(), Ordering::Release);
             w.poked_at.store(0, Ordering::Release);
@@ -615,12 +640,13 @@ fn run(r: Runnable, worker: bool) {
 // ---------------------------------------------------------------------------------------
 
 /// Spawns `f` as a coroutine configured by `builder`, where it cannot be stranded behind
-/// a stuck worker (see the module docs). `site` is the `go!` call's location.
+/// a stuck worker (see the module docs). `site` is the `go!` call's location. The flag
+/// says the local path was taken: the caller then calls [`after_local_spawn`].
 pub(crate) fn spawn<F, T>(
     builder: Builder,
     site: &'static Location<'static>,
     f: F,
-) -> io::Result<JoinHandle<T>>
+) -> io::Result<(JoinHandle<T>, bool)>
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
@@ -633,7 +659,24 @@ where
         return unsafe {
             builder
                 .spawn(move || super::stack::run(super::stack::enter(scan), || go_entry(site, f)))
-        };
+        }
+        .map(|h| (h, false));
+    }
+    if local_spawn_ok() {
+        LOCAL_SPAWNS.fetch_add(1, Ordering::Relaxed);
+        // Go's `newproc` + `runqput`: the coroutine starts on this worker (its guard is
+        // converted there, in `enter`) and yields at once onto this worker's own run
+        // queue, the tail of which idle workers steal. The spawner goes on; no system
+        // call, no other thread woken.
+        // SAFETY: as for go! (see lib.rs).
+        let h = unsafe {
+            builder.spawn_local(move || {
+                let stack = super::stack::enter(scan);
+                may::coroutine::yield_now();
+                super::stack::run(stack, || go_entry(site, f))
+            })
+        }?;
+        return Ok((h, true));
     }
     // The coroutine parks at once, and the injector starts it: a dispatcher runs it on
     // its worker (round-robin among those not stuck), or a rescue thread does. Never on
@@ -657,7 +700,61 @@ where
     if let Some(p) = handoff.get() {
         inject(Runnable::Resume(p.clone()));
     }
-    Ok(h)
+    Ok((h, false))
+}
+
+/// Spawns that took the local path (for tests and bench/).
+pub(crate) static LOCAL_SPAWNS: AtomicUsize = AtomicUsize::new(0);
+
+/// After a spawn that took the local path (the caller, `stack::spawn_small`, calls it
+/// once the spawn is over and its thread-local state is reset): counts it, and the
+/// [`LOCAL_BATCH`]th with no scheduling point between reschedules the spawner. A
+/// coroutine that spawns in a loop without parking would keep this worker from its
+/// poller and its dispatcher, and sysmon would find it stuck (and send every later spawn
+/// through the injector). Go preempts such a goroutine at a call; here the go statement
+/// is the call: the spawner parks and the injector resumes it (on whichever worker is
+/// free), while this worker runs what it spawned and polls its sockets. (Not inlined,
+/// like every thread-local reader here: see [`mark`].)
+#[inline(never)]
+pub(crate) fn after_local_spawn() {
+    let run = LOCAL_RUN.get() + 1;
+    LOCAL_RUN.set(run);
+    if run >= LOCAL_BATCH {
+        reschedule();
+    }
+}
+
+/// Whether a spawn here may queue the new coroutine on this worker's own run queue: the
+/// caller is a coroutine on an identified worker that sysmon has not marked stuck, and
+/// some other worker is not stuck either (should this one get stuck before the new
+/// coroutine runs, that one steals it; a rescue thread cannot take from a may run queue).
+#[inline(never)]
+fn local_spawn_ok() -> bool {
+    let j = WORKER_INDEX.get();
+    if j == usize::MAX || !may::coroutine::is_coroutine() {
+        return false;
+    }
+    let Some(s) = sched() else { return false };
+    let Some(me) = s.workers.get(j) else {
+        return false;
+    };
+    if me.stuck.load(Ordering::Acquire) {
+        return false;
+    }
+    s.workers
+        .iter()
+        .enumerate()
+        .any(|(i, w)| i != j && !w.stuck.load(Ordering::Acquire))
+}
+
+/// Parks the calling coroutine and has the injector resume it: a trip round the
+/// scheduler that lets the worker reach its poller.
+fn reschedule() {
+    let p = Arc::new(Parker::new());
+    inject(Runnable::Resume(p.clone()));
+    if let Err(cancel) = p.park() {
+        resume_unwind(cancel);
+    }
 }
 
 /// Go's `runtime.Gosched` on gonet's scheduler: on a worker, may's yield (to the back of
@@ -674,11 +771,7 @@ pub(crate) fn gosched() {
         mark(site);
         return;
     }
-    let p = Arc::new(Parker::new());
-    inject(Runnable::Resume(p.clone()));
-    if let Err(cancel) = p.park() {
-        resume_unwind(cancel);
-    }
+    reschedule();
 }
 
 // ---------------------------------------------------------------------------------------

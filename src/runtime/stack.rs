@@ -26,7 +26,11 @@
 //! - **The sentinel page is released** once the coroutine runs (`MADV_DONTNEED` on the
 //!   pages below its first frame, which also frees what the stack's previous user left
 //!   there), and the sentinel is written back when the coroutine ends, before may looks
-//!   for it: a parked coroutine holds one page, not two.
+//!   for it: a parked coroutine holds one page, not two. On a new stack that happens as
+//!   the coroutine starts; on a stack reused from may's pool (whose sentinel page the
+//!   previous user wrote back) at its first gonet park ([`before_park`]: a channel, lock
+//!   or timer wait, the netpoller), so that a coroutine that ends without parking costs
+//!   no system call and no page fault, as a Go goroutine reusing a free stack costs none.
 //! - **An overflow is fatal, as in Go**: a `SIGSEGV` at the stack pointer of a coroutine
 //!   prints Go's `runtime: goroutine stack exceeds N-byte limit` and `fatal error: stack
 //!   overflow` and exits with status 2. (generator's own handler prints "coroutine has
@@ -224,6 +228,8 @@ pub struct StackStats {
     pub failed: usize,
     /// Coroutines that waited at their end for their stack's turn to be unmapped.
     pub exits_ordered: usize,
+    /// Spawns queued on the spawning worker's own run queue (not through the injector).
+    pub spawned_local: usize,
 }
 
 #[doc(hidden)]
@@ -234,6 +240,7 @@ pub fn __stack_stats() -> StackStats {
         unmanaged: UNMANAGED.load(Ordering::Relaxed),
         failed: FAILED.load(Ordering::Relaxed),
         exits_ordered: super::stack_exit::GATED.load(Ordering::Relaxed),
+        spawned_local: super::proc::LOCAL_SPAWNS.load(Ordering::Relaxed),
     }
 }
 
@@ -276,8 +283,9 @@ pub(crate) struct Frame {
     /// The lowest usable address (generator's `SysStack::bottom`): the sentinel is here
     /// and the guard page right below.
     bottom: usize,
-    /// Whether the sentinel page was released (the sentinel must be written back).
-    released: bool,
+    /// Whether the stack is new (generator just wrote its sentinel page): released at
+    /// once. A pooled one is released at the coroutine's first park ([`before_park`]).
+    fresh: bool,
     /// Whether the coroutine waited for its turn to leave (see `stack_exit`).
     gated: bool,
 }
@@ -324,7 +332,7 @@ pub(crate) fn enter(scan: usize) -> Option<Frame> {
     }
     Some(Frame {
         bottom,
-        released: false,
+        fresh: !marked,
         gated: false,
     })
 }
@@ -437,9 +445,97 @@ impl Frame {
             )
         };
         if rc == 0 {
-            self.released = true;
             RELEASED.fetch_add(1, Ordering::Relaxed);
         }
+    }
+}
+
+thread_local! {
+    /// The running coroutine's pending release, armed by [`run`] on a pooled stack:
+    /// (its stack's bottom, the address of its [`Deferred`] word, the token in it);
+    /// all 0 when none.
+    static DEFERRED: Cell<(usize, usize, usize)> = const { Cell::new((0, 0, 0)) };
+}
+
+/// Tokens for [`Deferred`]: odd, never 0.
+static TOKENS: AtomicUsize = AtomicUsize::new(1);
+
+/// A pending release of a pooled stack's pages, in the coroutine's first frame: its word
+/// holds a token while the frame lives, so a park on this thread tells whether it runs
+/// on the coroutine that armed the release (a stale entry, left by a coroutine that
+/// parked where gonet does not see it, names a stack the running coroutine is not on,
+/// or a frame that no longer holds its token).
+#[repr(transparent)]
+struct Deferred(usize);
+
+impl Deferred {
+    // Thread-local readers are never inlined (see `proc::mark`): `drop` runs after the
+    // coroutine may have moved threads.
+    #[inline(never)]
+    fn arm(&mut self, bottom: usize) {
+        let token = TOKENS.fetch_add(2, Ordering::Relaxed) | 1;
+        // SAFETY: a valid, aligned field of self, which stays in place (its address
+        // escapes below) until it is dropped.
+        unsafe { std::ptr::write_volatile(&mut self.0, token) };
+        let at = std::hint::black_box(&self.0) as *const usize as usize;
+        DEFERRED.set((bottom, at, token));
+    }
+}
+
+impl Drop for Deferred {
+    #[inline(never)]
+    fn drop(&mut self) {
+        let at = &self.0 as *const usize as usize;
+        // SAFETY: a valid, aligned field of self. Cleared so that the stack's next user
+        // cannot be taken for this coroutine.
+        unsafe { std::ptr::write_volatile(&mut self.0, 0) };
+        if DEFERRED.get().1 == at {
+            DEFERRED.set((0, 0, 0));
+        }
+    }
+}
+
+/// Called by gonet's park points (`Parker::park`, the netpoller, `select!`) right before
+/// the coroutine parks: the first park of a coroutine on a pooled stack releases the
+/// pages below it (Go's parked goroutine holds only the stack it uses). Costs one
+/// thread-local read otherwise.
+#[inline(never)]
+pub(crate) fn before_park() {
+    let (bottom, at, token) = DEFERRED.get();
+    if token != 0 {
+        release_deferred(bottom, at, token);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn release_deferred(bottom: usize, at: usize, token: usize) {
+    DEFERRED.set((0, 0, 0));
+    let here = 0u8;
+    let sp = std::hint::black_box(&here) as *const u8 as usize;
+    let top = bottom + configured_stack_bytes();
+    // This frame must be on the armed stack (then that stack is the running coroutine's
+    // own, and mapped: a stack has one user at a time), the armed word above this frame,
+    // and the word must still hold its token: then the running coroutine is the one that
+    // armed it (its first frame is live).
+    if sp <= bottom || sp >= top || at <= sp || at >= top {
+        return;
+    }
+    // SAFETY: `at` lies in the running coroutine's own stack above this frame: mapped,
+    // and aligned (it was a usize's address).
+    if unsafe { std::ptr::read_volatile(at as *const usize) } != token {
+        return;
+    }
+    let page = page_size();
+    let end = sp.saturating_sub(RELEASE_MARGIN) & !(page - 1);
+    if end <= bottom {
+        return;
+    }
+    // SAFETY: [bottom, end) lies below every live frame of the running coroutine (this
+    // frame is its deepest) and above its guard; the coroutine is gonet's (its first frame
+    // armed the release), so the sentinel is written back when it ends.
+    if unsafe { libc::madvise(bottom as *mut _, end - bottom, libc::MADV_DONTNEED) } == 0 {
+        RELEASED.fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -462,12 +558,11 @@ impl Drop for Frame {
     fn drop(&mut self) {
         let words = self.bottom as *mut usize;
         // SAFETY: the coroutine is back in its first frame: the bottom of its stack holds
-        // no live frame, and it is mapped read-write.
+        // no live frame, and it is mapped read-write. (Written whether or not its page was
+        // released: a page still resident costs no fault.)
         unsafe {
-            if self.released {
-                for i in 0..SENTINEL_WORDS {
-                    std::ptr::write_volatile(words.add(i), SENTINEL);
-                }
+            for i in 0..SENTINEL_WORDS {
+                std::ptr::write_volatile(words.add(i), SENTINEL);
             }
             std::ptr::write_volatile(words.add(SENTINEL_WORDS), MARK);
         }
@@ -664,14 +759,43 @@ impl fmt::Write for Buf {
 /// pool too); when it is 0 the next spawn probably maps a new stack.
 static POOL_ESTIMATE: AtomicUsize = AtomicUsize::new(0);
 
-/// Called once before may's scheduler starts: may fills its pool with this many
-/// coroutines then.
-pub(super) fn init_pool_estimate() {
-    POOL_ESTIMATE.store(may::config().get_pool_capacity(), Ordering::Relaxed);
+/// The pool capacity the program asked for, set back once may's scheduler has started
+/// ([`restore_pool_capacity`]); `usize::MAX` until [`empty_pool_at_start`] ran.
+static POOL_CAPACITY: AtomicUsize = AtomicUsize::new(usize::MAX);
+
+/// Called once before may's scheduler starts. may fills its pool with
+/// `get_pool_capacity()` coroutines when it starts, mapping that many stacks that gonet
+/// has not converted (the first spawns to take them pay the conversion, and the pool is
+/// a FIFO, so the first thousand spawns each get one), and reads the capacity again at
+/// every coroutine's end. So the pool starts with one (capacity [`START_POOL`] while the
+/// scheduler starts: may reads 0 as its default, 1,000) and fills with the stacks of
+/// gonet coroutines that ended, up to the capacity set back once the scheduler runs. Go's
+/// `stackpool` starts empty too.
+pub(super) fn empty_pool_at_start() {
+    let config = may::config();
+    POOL_CAPACITY.store(config.get_pool_capacity(), Ordering::Relaxed);
+    config.set_pool_capacity(START_POOL);
+    POOL_ESTIMATE.store(START_POOL, Ordering::Relaxed);
 }
 
-fn take_pooled() {
-    let _ = POOL_ESTIMATE.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+/// may's pool capacity while its scheduler starts (the coroutines it maps then).
+const START_POOL: usize = 1;
+
+/// Sets may's pool capacity back to what the program asked for, once may's scheduler
+/// (and with it the pool) exists, unless the program set one of its own meanwhile.
+pub(crate) fn restore_pool_capacity() {
+    let want = POOL_CAPACITY.swap(usize::MAX, Ordering::Relaxed);
+    let config = may::config();
+    if want != usize::MAX && config.get_pool_capacity() == START_POOL {
+        config.set_pool_capacity(want);
+    }
+}
+
+/// Counts a spawn out of may's pool; whether the pool probably had a stack for it.
+fn take_pooled() -> bool {
+    POOL_ESTIMATE
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+        .is_ok()
 }
 
 thread_local! {
@@ -843,7 +967,7 @@ pub(super) fn address_space_used() -> Option<usize> {
     Some(pages * page_size())
 }
 
-/// Spawns since start, for spacing out the room checks.
+/// Spawns that needed a new stack since start, for spacing out the room checks.
 static SPAWNS: AtomicUsize = AtomicUsize::new(0);
 /// Set when a room check found the process near a limit: every spawn then first maps (and
 /// unmaps) a stack of its own, as generator would, so that a failure is an error here and
@@ -855,7 +979,8 @@ const CHECK_EVERY: usize = 4096;
 const ROOM_FOR: usize = 256;
 
 /// Fails if a new stack could not be mapped now; cheap unless the process is near a
-/// limit.
+/// limit. Called for spawns that map a new stack: a stack from may's pool needs no room
+/// (and a check reads /proc/self/maps, thousands of lines).
 fn check_room(stack_bytes: usize) -> Result<(), SpawnError> {
     if SPAWNS.fetch_add(1, Ordering::Relaxed) % CHECK_EVERY == 0 {
         CAREFUL.store(near_limit(stack_bytes), Ordering::Relaxed);
@@ -945,15 +1070,22 @@ where
 {
     super::init();
     quiet_spawn_panics();
-    check_room(configured_stack_bytes())?;
-    take_pooled();
+    if !take_pooled() {
+        check_room(configured_stack_bytes())?;
+    }
     SPAWNING.with(|s| s.set(true));
     let spawned = catch_unwind(AssertUnwindSafe(|| {
         super::proc::spawn(may::coroutine::Builder::new(), site, f)
     }));
     SPAWNING.with(|s| s.set(false));
     let failed = match spawned {
-        Ok(Ok(handle)) => return Ok(handle),
+        Ok(Ok((handle, local))) => {
+            // After SPAWNING is reset: this may park, and resume on another thread.
+            if local {
+                super::proc::after_local_spawn();
+            }
+            return Ok(handle);
+        }
         Ok(Err(e)) => SpawnError::new(e.raw_os_error(), e.to_string()),
         Err(panic) => {
             let text = panic
@@ -993,10 +1125,16 @@ pub(crate) fn scan_hint<F, T>() -> usize {
 pub(crate) fn run<T>(frame: Option<Frame>, f: impl FnOnce() -> T) -> T {
     let _ended = Ended; // dropped after `frame`
     let mut frame = frame;
+    let mut deferred = Deferred(0); // dropped before `frame`
     if let Some(frame) = frame.as_mut() {
-        frame.release();
+        if frame.fresh {
+            frame.release();
+        } else {
+            deferred.arm(frame.bottom);
+        }
     }
     let result = f();
+    drop(deferred);
     if let Some(frame) = frame.as_mut() {
         frame.before_exit();
     }
