@@ -57,7 +57,6 @@
 
 mod stack;
 mod stack_exit;
-pub(crate) use self::stack::restore_pool_capacity;
 #[doc(hidden)]
 pub use self::stack::{__current_stack, __stack_stats, StackStats};
 pub use self::stack::{SpawnError, StackGuard, stack_guard};
@@ -178,7 +177,7 @@ pub(crate) fn init() {
         if config.get_stack_size() == 0x1000 {
             config.set_stack_size(DEFAULT_STACK_SIZE / std::mem::size_of::<usize>());
         }
-        stack::empty_pool_at_start();
+        stack::init_pool_estimate();
         let value = std::env::var_os("GOMAXPROCS").unwrap_or_default();
         if value.is_empty() {
             return;

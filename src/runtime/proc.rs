@@ -312,15 +312,8 @@ pub(crate) fn sched() -> Option<&'static Sched> {
 pub(crate) fn start() -> bool {
     static STARTED: OnceLock<bool> = OnceLock::new();
     *STARTED.get_or_init(|| match try_start() {
-        Ok(()) => {
-            // may's scheduler and its coroutine pool exist now (the dispatchers run).
-            crate::runtime::restore_pool_capacity();
-            true
-        }
+        Ok(()) => true,
         Err(e) => {
-            // Whether or not may's scheduler started, its pool gets its capacity back
-            // (filled at start, as may does, if it starts later).
-            crate::runtime::restore_pool_capacity();
             log::warn!("gonet: cannot start the spinning-coroutine watchdog: {e}; a coroutine that never parks will stall its worker");
             false
         }

@@ -759,36 +759,17 @@ impl fmt::Write for Buf {
 /// pool too); when it is 0 the next spawn probably maps a new stack.
 static POOL_ESTIMATE: AtomicUsize = AtomicUsize::new(0);
 
-/// The pool capacity the program asked for, set back once may's scheduler has started
-/// ([`restore_pool_capacity`]); `usize::MAX` until [`empty_pool_at_start`] ran.
-static POOL_CAPACITY: AtomicUsize = AtomicUsize::new(usize::MAX);
-
-/// Called once before may's scheduler starts. may fills its pool with
-/// `get_pool_capacity()` coroutines when it starts, mapping that many stacks that gonet
-/// has not converted (the first spawns to take them pay the conversion, and the pool is
-/// a FIFO, so the first thousand spawns each get one), and reads the capacity again at
-/// every coroutine's end. So the pool starts with one (capacity [`START_POOL`] while the
-/// scheduler starts: may reads 0 as its default, 1,000) and fills with the stacks of
-/// gonet coroutines that ended, up to the capacity set back once the scheduler runs. Go's
-/// `stackpool` starts empty too.
-pub(super) fn empty_pool_at_start() {
-    let config = may::config();
-    POOL_CAPACITY.store(config.get_pool_capacity(), Ordering::Relaxed);
-    config.set_pool_capacity(START_POOL);
-    POOL_ESTIMATE.store(START_POOL, Ordering::Relaxed);
-}
-
-/// may's pool capacity while its scheduler starts (the coroutines it maps then).
-const START_POOL: usize = 1;
-
-/// Sets may's pool capacity back to what the program asked for, once may's scheduler
-/// (and with it the pool) exists, unless the program set one of its own meanwhile.
-pub(crate) fn restore_pool_capacity() {
-    let want = POOL_CAPACITY.swap(usize::MAX, Ordering::Relaxed);
-    let config = may::config();
-    if want != usize::MAX && config.get_pool_capacity() == START_POOL {
-        config.set_pool_capacity(want);
-    }
+/// Called once before may's scheduler starts, which fills its pool with
+/// `get_pool_capacity()` ready coroutines (stacks mapped off the accept path: an
+/// 8,000-dial burst takes its first thousand stacks from there).
+///
+/// Measured: starting with an empty pool instead (capacity 1 while the scheduler
+/// starts, then back) saved 2,000 mappings at start and a guard conversion in each of the
+/// first thousand spawns, but every connection of the burst then mapped its stack on the
+/// accept path, and the burst overflowed the listen queue in every round
+/// (bench/PROFILE.md section 10).
+pub(super) fn init_pool_estimate() {
+    POOL_ESTIMATE.store(may::config().get_pool_capacity(), Ordering::Relaxed);
 }
 
 /// Counts a spawn out of may's pool; whether the pool probably had a stack for it.
