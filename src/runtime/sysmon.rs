@@ -503,17 +503,12 @@ fn abort_report(s: &proc::Sched, seen: &HashMap<usize, Seen>, now: u64, limit: D
         };
         let stuck = stale >= SPIN_AFTER.as_nanos() as u64
             && (slot.role == Role::Worker || slot.busy.load(Ordering::Acquire));
-        let site = if stuck {
-            site_of(slot)
-        } else {
-            slot.site.load(Ordering::Relaxed).cast_const()
-        };
         if stuck {
             out.push_str(&format!(
                 "\n{name} (thread {}) [running {} without parking: {}]:\n",
                 slot.tid,
                 ms(stale),
-                site_text(site)
+                site_text(site_of(slot))
             ));
             match crate::runtime::traceback::capture(slot, Duration::from_secs(1)) {
                 Some(stack) => out.push_str(&stack),
