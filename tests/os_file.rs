@@ -466,7 +466,13 @@ fn close_while_a_read_waits_releases_the_descriptor_after_it() {
     assert_eq!(f.fd(), -1);
     assert!(os::is_closed(&f.read(&mut [0u8; 1]).unwrap_err()));
     // The descriptor is still open for the read in progress: write to the FIFO through it.
-    let mut w = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+    // (O_NONBLOCK: with no reader left, open fails with ENXIO instead of blocking.)
+    let mut w = std::os::unix::fs::OpenOptionsExt::custom_flags(
+        std::fs::OpenOptions::new().write(true),
+        libc::O_NONBLOCK,
+    )
+    .open(&fifo)
+    .unwrap();
     w.write_all(b"late").unwrap();
     assert_eq!(
         rx.recv_timeout(Duration::from_secs(10)),
