@@ -110,6 +110,15 @@ fn four_processes_hold_60000_connections_on_one_port() {
         if load.try_wait().expect("waitpid").is_some() {
             break; // it ended early: the report below says why
         }
+        if let Some(gone) = pids
+            .iter()
+            .find(|p| !std::path::Path::new(&format!("/proc/{p}")).exists())
+        {
+            // A worker died: the count can no longer reach CONNS, and the fleet's
+            // `exited: STATUS` line (printed first below) says how it ended.
+            eprintln!("fleet: worker pid {gone} is gone");
+            break;
+        }
         std::thread::sleep(Duration::from_millis(250));
     }
     let held_at = t0.elapsed();
@@ -135,7 +144,7 @@ fn four_processes_hold_60000_connections_on_one_port() {
     assert_eq!(
         peak,
         CONNS,
-        "server-side peak {per_worker:?}: {report}\nfleet stderr: {:?}",
+        "fleet stderr: {:?}\nserver-side peak {per_worker:?}: {report}",
         fleet.lines()
     );
     for n in &per_worker {
