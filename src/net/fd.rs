@@ -1006,17 +1006,30 @@ fn syscall_name(dir: Dir) -> &'static str {
     }
 }
 
-/// One read(2), as Go's `poll.FD.Read` makes it with `syscall.Read`: the bare system
-/// call. Not libc's `recv` (socket2's `Read`): glibc wraps every call that may block as a
-/// thread-cancellation point, `__pthread_enable_asynccancel` before it and
-/// `__pthread_disable_asynccancel` after, about 33 instructions per call that a
-/// non-blocking socket never needs (bench/PROFILE.md section 8); `syscall(2)` is not a
-/// cancellation point. On a connected socket read(2) is recv(2) with no flags.
+/// One recv(2) with no flags, the bare system call (`recvfrom` with no address, the
+/// call glibc's `recv` makes, so the kernel's path is the one socket2's `Read` took). Not
+/// through glibc: its wrappers of calls that may block are thread-cancellation points,
+/// `__pthread_enable_asynccancel` before the call and `__pthread_disable_asynccancel`
+/// after, about 33 instructions per call that a non-blocking socket never needs
+/// (bench/PROFILE.md section 8); `syscall(2)` is not a cancellation point. Go's
+/// `poll.FD.Read` makes its call bare the same way (`syscall.Read`, read(2) itself:
+/// read(2) also passes the file-access notifications, which recv(2) does not, so the
+/// socket calls stay).
 fn sys_read(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
     // SAFETY: `buf` is valid for writes of `buf.len()` bytes for the whole call, and the
     // kernel writes at most that many; `fd` is open (the caller holds a reference on the
     // descriptor, so no close runs meanwhile).
-    let n = unsafe { libc::syscall(libc::SYS_read, fd, buf.as_mut_ptr(), buf.len()) };
+    let n = unsafe {
+        libc::syscall(
+            libc::SYS_recvfrom,
+            fd,
+            buf.as_mut_ptr(),
+            buf.len(),
+            0,
+            std::ptr::null_mut::<libc::sockaddr>(),
+            std::ptr::null_mut::<libc::socklen_t>(),
+        )
+    };
     if n < 0 {
         return Err(io::Error::last_os_error());
     }
@@ -1024,13 +1037,24 @@ fn sys_read(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
     Ok(n as usize)
 }
 
-/// One write(2), as Go's `poll.FD.Write` makes it with `syscall.Write` (see [`sys_read`]
-/// for why not libc's `send`). The flags are socket2's `send`'s: none (a peer that is gone
-/// raises SIGPIPE, which Rust programs and Go both ignore, and EPIPE is the answer).
+/// One send(2) with no flags (`sendto` with no address, as glibc's `send`), bare for the
+/// reason [`sys_read`] gives; Go's `poll.FD.Write` calls `syscall.Write`. No flags, as
+/// socket2's `send` had: a peer that is gone raises SIGPIPE, which Rust programs and Go
+/// both ignore, and the call fails with EPIPE.
 fn sys_write(fd: RawFd, buf: &[u8]) -> io::Result<usize> {
     // SAFETY: `buf` is valid for reads of `buf.len()` bytes for the whole call; `fd` is
     // open (the caller holds a reference on the descriptor).
-    let n = unsafe { libc::syscall(libc::SYS_write, fd, buf.as_ptr(), buf.len()) };
+    let n = unsafe {
+        libc::syscall(
+            libc::SYS_sendto,
+            fd,
+            buf.as_ptr(),
+            buf.len(),
+            0,
+            std::ptr::null::<libc::sockaddr>(),
+            0 as libc::socklen_t,
+        )
+    };
     if n < 0 {
         return Err(io::Error::last_os_error());
     }
