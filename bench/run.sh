@@ -8,6 +8,10 @@
 #   --rounds N        rounds of every scenario (each figure: the median of its rounds)
 #   --only LIST       comma-separated scenarios (bench/scenarios/NAME.sh): echo,http,idle,burst,udp
 #   --pin             pin each server to CPU 0 and the client (and wrk) to CPU 1
+#   --nice N          run every server and every client (wrk too) at niceness N (-20 is
+#                     the strongest); see "Priority" below
+#   --rt              run every server and client real-time (chrt -f 1); with --pin, the
+#                     server-bound figures (see "Priority"); not for p99 or spin rows
 #   --gonet-dir DIR   bench the gonet tree in DIR (a scratch copy) instead of this one
 #   --out DIR         write RESULTS.md and chart.svg to DIR (default: bench/)
 #   --no-build        use the binaries built by the previous run
@@ -30,6 +34,8 @@ MODE=full
 ROUNDS=
 ONLY=
 PIN=0
+NICE=
+RT=0
 BUILD=1
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -38,10 +44,12 @@ while [ $# -gt 0 ]; do
         --rounds) ROUNDS=$2; shift ;;
         --only) ONLY=$2; shift ;;
         --pin) PIN=1 ;;
+        --nice) NICE=$2; shift ;;
+        --rt) RT=1 ;;
         --gonet-dir) GONET_DIR=$(cd "$2" && pwd); shift ;;
         --out) mkdir -p "$2"; OUT=$(cd "$2" && pwd); shift ;;
         --no-build) BUILD=0 ;;
-        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
         *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
     esac
     shift
@@ -155,11 +163,36 @@ fi
 # --- limits ------------------------------------------------------------------------------
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
-SRV_PIN=()
-CLI_PIN=()
+# Priority (--nice N): on a machine shared with other work (builds of other checkouts,
+# at niceness 0 or 10), the servers' threads and wrk's thread get a fair scheduler's share
+# among everything runnable, so requests/s measures the machine's load as much as the
+# server (a server whose threads sleep and wake more gets more of that share). --nice -20
+# gives the measured pair (the server under test and its client) a weight of 88,761
+# against 1,024 for niceness 0 (110 for 10): they take the cores whenever they are
+# runnable, and the others run when they are not. It applies to every server, Go's,
+# may's, tokio's and gonet's alike, and to every client, so it changes no ratio by itself;
+# it only takes the other work out of the way. It is not real-time priority (chrt): under
+# SCHED_FIFO the kernel's real-time throttling (sched_rt_runtime_us, 950 ms in every
+# second) stalls a busy server for 50 ms each second, which shows as p99.
+#
+# Even at niceness -20 a woken thread can wait for the task on its core to finish its
+# slice, so on a loaded machine neither the server nor wrk keeps its core busy: with
+# --pin at niceness -20 both servers and wrk ran at 40-45% of their cores (PROFILE.md
+# section 8), i.e. the figure is wake-up latency, not the server. --rt --pin (SCHED_FIFO,
+# server on CPU 0, client on CPU 1) preempts at once: there the server is at the
+# throttling limit (95% of CPU 0), the server is what is measured, and req/s ratios
+# match the inverse CPU-per-request ratios within a few percent. Its p99 is the
+# throttling's 50 ms stall, not the server's: read p99 from a run without --rt. --rt
+# must not drive a server that spins (the spin scenario): it would hold its core at 95%
+# for the whole run, and the machine's other work would get the rest.
+PRIO=()
+[ -n "$NICE" ] && PRIO=(nice -n "$NICE")
+[ "$RT" = 1 ] && PRIO=(chrt -f 1)
+SRV_PIN=("${PRIO[@]}")
+CLI_PIN=("${PRIO[@]}")
 if [ "$PIN" = 1 ]; then
-    SRV_PIN=(taskset -c 0)
-    CLI_PIN=(taskset -c 1)
+    SRV_PIN=("${PRIO[@]}" taskset -c 0)
+    CLI_PIN=("${PRIO[@]}" taskset -c 1)
 fi
 
 # The command line of server KEY for scenario family FAMILY (echo|http) on PORT.
@@ -197,7 +230,7 @@ SERVER_PID=
 start_server() {
     local family=$1 key=$2 pinned=${3:-0} cmd i
     local pin=("${SRV_PIN[@]}")
-    [ "$pinned" = 1 ] && pin=(taskset -c 0)
+    [ "$pinned" = 1 ] && pin=("${PRIO[@]}" taskset -c 0)
     free_port
     cmd=$(server_cmd "$family" "$key" "$PORT") || true
     [ -n "$cmd" ] || return 1
@@ -255,7 +288,7 @@ git -C "$GONET_DIR" diff --quiet HEAD -- src examples 2>/dev/null || gonet_rev="
 {
     echo "date: $(date -u '+%Y-%m-%d %H:%M UTC') ($MODE mode: echo ${ECHO_SECS} s after ${ECHO_WARMUP} s warm-up, wrk -t1 -c100 -d${HTTP_SECS}s, $ROUNDS round(s); $(( $(date +%s) - T_START )) s)"
     echo "machine: $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), Linux $(uname -r), somaxconn $(cat /proc/sys/net/core/somaxconn)"
-    echo "client: bench/client, $CLIENT_THREADS thread(s), epoll; $( [ "$PIN" = 1 ] && echo 'server pinned to CPU 0, client to CPU 1' || echo 'no CPU pinning: client and server share both cores')"
+    echo "client: bench/client, $CLIENT_THREADS thread(s), epoll; $( [ "$PIN" = 1 ] && echo 'server pinned to CPU 0, client to CPU 1' || echo 'no CPU pinning: client and server share both cores')$( [ -n "$NICE" ] && [ "$RT" = 0 ] && echo "; every server and client at niceness $NICE")$( [ "$RT" = 1 ] && echo "; every server and client real-time (chrt -f 1): p99 includes the kernel's RT throttling")"
     echo "load: at start \`${UPTIME_START# }\`; at end \`$(uptime | sed 's/^ //')\` (other work on the machine shows here)"
     echo "gonet: $gonet_rev, may $(lockver "$GONET_DIR/Cargo.lock" may), $(rustc --version)"
     echo "peers: may $(lockver "$HERE/peers/Cargo.lock" may), may_minihttp $(lockver "$HERE/peers/Cargo.lock" may_minihttp), tokio $(lockver "$HERE/peers/Cargo.lock" tokio), axum $(lockver "$HERE/peers/Cargo.lock" axum), $(go version | awk '{print $3}') (Debian golang-go), $(wrk -v 2>&1 | head -1 | awk '{print "wrk " $2}')"

@@ -208,9 +208,10 @@ fn heap_per_idle_conn(addr: &str, conns: usize, most: f64) -> f64 {
 /// on the request path itself costs at least 1 per request.
 const MAY: f64 = 0.1;
 
-/// The heap an idle keep-alive connection may hold. Measured: about 7.2 KiB (Request,
-/// header maps, connection state); holding its three buffers (4 + 4 + 2 KiB) while
-/// idle, as before src/net/http/idle.rs, makes it about 17.4 KiB.
+/// The heap an idle keep-alive connection may hold. Measured: about 5.7 KiB (Request,
+/// header maps, connection state; 7.2-7.4 KiB while one pool of 128 buffer sets served
+/// every worker); holding its three buffers (4 + 4 + 2 KiB) while idle, as before
+/// src/net/http/idle.rs, makes it about 17.4 KiB.
 const IDLE_HEAP_MOST: f64 = 12288.0;
 
 // One test function, so no other test's allocations are counted meanwhile.

@@ -12,7 +12,7 @@ run_echo() {
         cli_pin=("${CLI_PIN[@]}")
         if [ "$pinned" = 1 ]; then
             scenario=echo${conns}pin
-            cli_pin=(taskset -c 1)
+            cli_pin=("${PRIO[@]}" taskset -c 1)
         fi
         for r in $(seq 1 "$ROUNDS"); do
             for key in $(order "$r"); do

@@ -22,7 +22,7 @@
 //! duplicate of the socket (`file()`, a child process) keeps it open, as in Go.
 
 use std::cell::UnsafeCell;
-use std::io::{self, IoSlice, Read, Write};
+use std::io::{self, IoSlice};
 use std::mem::ManuallyDrop;
 use std::net::Shutdown;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
@@ -392,7 +392,7 @@ impl NetFd {
             self.park(&held, Dir::Read)
                 .map_err(|f| self.op_error("read", f))?;
         }
-        let r = self.io_loop(&held, Dir::Read, || (&*self.sock).read(buf));
+        let r = self.io_loop(&held, Dir::Read, || sys_read(self.sock.as_raw_fd(), buf));
         if let Ok(n) = r {
             if n > 0 && n < buf.len() {
                 self.note_drained();
@@ -411,7 +411,7 @@ impl NetFd {
         self.check(Dir::Read)
             .map_err(|f| self.op_error("read", f))?;
         loop {
-            match (&*self.sock).read(buf) {
+            match sys_read(self.sock.as_raw_fd(), buf) {
                 Ok(n) => {
                     if n > 0 && n < buf.len() {
                         self.note_drained();
@@ -536,7 +536,9 @@ impl NetFd {
             .map_err(|f| self.op_error("write", f))?;
         let mut done = 0;
         while done < buf.len() {
-            match self.io_loop(&held, Dir::Write, || (&*self.sock).write(&buf[done..])) {
+            match self.io_loop(&held, Dir::Write, || {
+                sys_write(self.sock.as_raw_fd(), &buf[done..])
+            }) {
                 Ok(n) => done += n,
                 Err(_) if done > 0 => return Ok(done),
                 Err(f) => {
@@ -1002,6 +1004,62 @@ fn syscall_name(dir: Dir) -> &'static str {
         Dir::Read => "read",
         Dir::Write => "write",
     }
+}
+
+/// One recv(2) with no flags, the bare system call (`recvfrom` with no address, the
+/// call glibc's `recv` makes, so the kernel's path is the one socket2's `Read` took). Not
+/// through glibc: its wrappers of calls that may block are thread-cancellation points,
+/// `__pthread_enable_asynccancel` before the call and `__pthread_disable_asynccancel`
+/// after, about 33 instructions per call that a non-blocking socket never needs
+/// (bench/PROFILE.md section 8); `syscall(2)` is not a cancellation point. Go's
+/// `poll.FD.Read` makes its call bare the same way (`syscall.Read`, read(2) itself:
+/// read(2) also passes the file-access notifications, which recv(2) does not, so the
+/// socket calls stay).
+fn sys_read(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
+    // SAFETY: `buf` is valid for writes of `buf.len()` bytes for the whole call, and the
+    // kernel writes at most that many; `fd` is open (the caller holds a reference on the
+    // descriptor, so no close runs meanwhile).
+    let n = unsafe {
+        libc::syscall(
+            libc::SYS_recvfrom,
+            fd,
+            buf.as_mut_ptr(),
+            buf.len(),
+            0,
+            std::ptr::null_mut::<libc::sockaddr>(),
+            std::ptr::null_mut::<libc::socklen_t>(),
+        )
+    };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // A count the kernel returned is at most buf.len(), so it fits.
+    Ok(n as usize)
+}
+
+/// One send(2) with no flags (`sendto` with no address, as glibc's `send`), bare for the
+/// reason [`sys_read`] gives; Go's `poll.FD.Write` calls `syscall.Write`. No flags, as
+/// socket2's `send` had: a peer that is gone raises SIGPIPE, which Rust programs and Go
+/// both ignore, and the call fails with EPIPE.
+fn sys_write(fd: RawFd, buf: &[u8]) -> io::Result<usize> {
+    // SAFETY: `buf` is valid for reads of `buf.len()` bytes for the whole call; `fd` is
+    // open (the caller holds a reference on the descriptor).
+    let n = unsafe {
+        libc::syscall(
+            libc::SYS_sendto,
+            fd,
+            buf.as_ptr(),
+            buf.len(),
+            0,
+            std::ptr::null::<libc::sockaddr>(),
+            0 as libc::socklen_t,
+        )
+    };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // A count the kernel returned is at most buf.len(), so it fits.
+    Ok(n as usize)
 }
 
 /// accept4(2) with SOCK_NONBLOCK | SOCK_CLOEXEC in one call (socket2's accept would need a
