@@ -6,13 +6,14 @@
 //! and the conn's deadlines apply to the handshake, reads and writes alike.
 //!
 //! Like Go's, a `Conn` takes a reader and a writer at once (Go's `in` and `out` half
-//! connections): one coroutine at a time reads (the read turn, which owns the buffer of
-//! ciphertext read from the socket) and one writes (the write turn, which owns the buffer
-//! of ciphertext to send). rustls's state sits behind a short lock that is never held
-//! across a wait: each turn takes it only to hand bytes in or take bytes out. Bytes that
-//! the reading side makes rustls want to send (a key update, an alert) are sent by the
-//! reader if the write turn is free, and otherwise by the writer holding it, which looks
-//! again after it lets go.
+//! connections): one coroutine at a time reads (the read turn, conn/read.rs) and one
+//! writes (the write turn, which owns the buffer of ciphertext to send, conn/write.rs).
+//! rustls's state sits behind a short lock that is never held across a wait: each turn
+//! takes it only to hand bytes in or take bytes out (the reader's non-blocking socket
+//! read goes straight into rustls under it; a wait for the socket is made without it).
+//! Bytes that the reading side makes rustls want to send (a key update, an alert) are
+//! sent by the reader if the write turn is free, and otherwise by the writer holding it,
+//! which looks again after it lets go.
 
 use std::fmt;
 use std::io;
@@ -33,7 +34,7 @@ use crate::net::{Addr, Conn as NetConn};
 mod read;
 mod write;
 
-use self::read::{Got, InBuf};
+use self::read::{Failed, Got, ReadTurn};
 
 /// A TLS connection over a gonet connection.
 ///
@@ -88,7 +89,7 @@ struct Inner {
     hs_lock: may::sync::Mutex<()>,
     hs_done: AtomicBool,
     hs_err: Mutex<Option<Fault>>,
-    rturn: may::sync::Mutex<InBuf>,
+    rturn: may::sync::Mutex<ReadTurn>,
     wturn: may::sync::Mutex<Vec<u8>>,
     close_notify_sent: AtomicBool,
     closed: AtomicBool,
@@ -174,11 +175,7 @@ impl Conn {
                 hs_lock: may::sync::Mutex::new(()),
                 hs_done: AtomicBool::new(false),
                 hs_err: Mutex::new(None),
-                rturn: may::sync::Mutex::new(InBuf {
-                    buf: Vec::new(),
-                    start: 0,
-                    end: 0,
-                }),
+                rturn: may::sync::Mutex::new(ReadTurn::default()),
                 wturn: may::sync::Mutex::new(Vec::new()),
                 close_notify_sent: AtomicBool::new(false),
                 closed: AtomicBool::new(false),
@@ -291,22 +288,15 @@ impl Conn {
             if !handshaking {
                 return Ok(());
             }
-            let mut input = self.rturn();
-            if !input.has_data() {
-                if let Got::Eof = self.fill(&mut input)? {
-                    let at_boundary = self.state().records.at_boundary();
-                    return Err(if at_boundary {
-                        Fault::Eof
-                    } else {
-                        Fault::UnexpectedEof
-                    });
+            let r = self.pull(&mut self.rturn());
+            match r {
+                Ok(Got::Bytes) => {}
+                Ok(Got::Eof) => return Err(self.eof_fault()),
+                Err(Failed::Net(f)) => return Err(f),
+                Err(Failed::Tls(f)) => {
+                    self.send_alert_best_effort();
+                    return Err(f);
                 }
-            }
-            let r = self.feed(&mut input);
-            drop(input);
-            if let Err(f) = r {
-                self.send_alert_best_effort();
-                return Err(f);
             }
         }
     }
@@ -315,7 +305,7 @@ impl Conn {
     /// `getCertificate`, outside any lock: the callback may park), and make the
     /// rustls connection.
     fn accept_client_hello(&self) -> Result<(), Fault> {
-        let mut input = self.rturn();
+        let mut turn = self.rturn();
         let accepted = loop {
             {
                 let mut st = self.state();
@@ -333,19 +323,11 @@ impl Conn {
                     }
                 }
             }
-            if !input.has_data() {
-                if let Got::Eof = self.fill(&mut input)? {
-                    let at_boundary = self.state().records.at_boundary();
-                    return Err(if at_boundary {
-                        Fault::Eof
-                    } else {
-                        Fault::UnexpectedEof
-                    });
-                }
+            if let Got::Eof = self.pull(&mut turn).map_err(Failed::into_fault)? {
+                return Err(self.eof_fault());
             }
-            self.feed(&mut input)?;
         };
-        drop(input);
+        drop(turn);
         let Some(side) = &self.inner.side else {
             return Err(Fault::msg("tls: internal error: no server configuration"));
         };
@@ -389,6 +371,16 @@ impl Conn {
         }
     }
 
+    /// The end of the stream during the handshake: Go's `io.EOF` at a record boundary,
+    /// `io.ErrUnexpectedEOF` inside a record.
+    fn eof_fault(&self) -> Fault {
+        if self.state().records.at_boundary() {
+            Fault::Eof
+        } else {
+            Fault::UnexpectedEof
+        }
+    }
+
     /// Maps a server-side error, with the client's versions read from its hello.
     fn map_with_hello(&self, st: &mut State, e: &rustls::Error) -> Fault {
         if let Some(v) = client_hello_versions(st.records.first_record()) {
@@ -397,7 +389,7 @@ impl Conn {
         error::from_rustls(e, &st.context())
     }
 
-    fn rturn(&self) -> may::sync::MutexGuard<'_, InBuf> {
+    fn rturn(&self) -> may::sync::MutexGuard<'_, ReadTurn> {
         self.inner
             .rturn
             .lock()

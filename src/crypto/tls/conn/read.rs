@@ -4,101 +4,165 @@
 use std::io::{self, Read};
 
 use super::super::error::{self, Fault, RecordHeaderError, net_fault};
+use super::super::record::RecordTracker;
 use super::{Conn, Tls};
+use crate::net::Conn as NetConn;
 
-/// The buffer of ciphertext read from the socket.
-const READ_BUF: usize = 32 * 1024;
-
-/// Ciphertext read from the socket and not yet handed to rustls.
-pub(super) struct InBuf {
-    pub(super) buf: Vec<u8>,
-    pub(super) start: usize,
-    pub(super) end: usize,
+/// The read turn's own state (the coroutine holding `Inner::rturn` owns it).
+#[derive(Default)]
+pub(super) struct ReadTurn {
+    /// The last read from the socket came back short, or said "would block": the socket
+    /// is likely drained, so the next pull waits for readiness before it tries (a read
+    /// now would only cost a syscall to say EAGAIN). Go's netpoller read does the same.
+    drained: bool,
 }
 
-impl InBuf {
-    pub(super) fn pending(&self) -> &[u8] {
-        &self.buf[self.start..self.end]
-    }
-
-    pub(super) fn has_data(&self) -> bool {
-        self.start < self.end
-    }
-
-    /// Room to read into (the buffer is made on first use, and compacted here).
-    pub(super) fn space(&mut self) -> &mut [u8] {
-        if self.buf.is_empty() {
-            self.buf = vec![0; READ_BUF];
-        }
-        if self.start == self.end {
-            self.start = 0;
-            self.end = 0;
-        }
-        &mut self.buf[self.end..]
-    }
-}
-
-/// What a read from the socket gave.
+/// What a pull from the socket gave.
 pub(super) enum Got {
+    /// Bytes went into rustls and were processed.
     Bytes,
+    /// The peer closed its side (rustls has been told).
     Eof,
 }
 
+/// Why a pull failed: the socket (its deadline, a close, a reset), or the TLS layer
+/// (a bad record or rustls refusing what it read). Go keeps the first kind of error
+/// only if it is permanent; the second always ends the connection, with an alert.
+pub(super) enum Failed {
+    Net(Fault),
+    Tls(Fault),
+}
+
+impl Failed {
+    pub(super) fn into_fault(self) -> Fault {
+        match self {
+            Failed::Net(f) | Failed::Tls(f) => f,
+        }
+    }
+}
+
+/// What the one socket read inside a `read_tls` gave.
+enum Attempt {
+    /// Bytes, and whether they filled the room rustls offered (more may wait).
+    Bytes {
+        full: bool,
+    },
+    Eof,
+    WouldBlock,
+    Failed(Failed),
+}
+
+/// The socket as rustls's `read_tls` source: one read that never parks, straight into
+/// rustls's deframer buffer, as Go's `readFromUntil` reads into `c.rawInput` (no buffer
+/// of ours in between, so each byte of ciphertext is copied once, by the kernel). The
+/// record tracker sees the bytes as they arrive. The outcome is kept in `got`: rustls
+/// hands the reader's `io::Error` back as is, and its own refusals (a full plaintext
+/// buffer) share those error kinds.
+struct SockReader<'a> {
+    raw: &'a NetConn,
+    records: &'a mut RecordTracker,
+    got: Option<Attempt>,
+}
+
+impl Read for SockReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let r = self.raw.try_read(buf);
+        let (got, ret) = match r {
+            Ok(0) if !buf.is_empty() => (Attempt::Eof, Ok(0)),
+            Ok(n) => match self.records.observe(&buf[..n]) {
+                Ok(()) => (
+                    Attempt::Bytes {
+                        full: n == buf.len(),
+                    },
+                    Ok(n),
+                ),
+                Err(bad) => {
+                    // Go answers a plaintext peer only if nothing was sent to it yet.
+                    let conn = (bad.plaintext_peer && self.records.first_record().len() <= 5)
+                        .then(|| self.raw.clone());
+                    let f = Fault::Record(Box::new(RecordHeaderError {
+                        msg: bad.msg,
+                        record_header: bad.header,
+                        conn,
+                    }));
+                    (
+                        Attempt::Failed(Failed::Tls(f)),
+                        Err(io::Error::from(io::ErrorKind::InvalidData)),
+                    )
+                }
+            },
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => (Attempt::WouldBlock, Err(e)),
+            Err(e) => (Attempt::Failed(Failed::Net(net_fault(&e))), Err(e)),
+        };
+        self.got = Some(got);
+        ret
+    }
+}
+
 impl Conn {
-    /// Reads from the socket into `input` (parks; the read deadline applies).
-    pub(super) fn fill(&self, input: &mut InBuf) -> Result<Got, Fault> {
-        match self.inner.raw.read(input.space()) {
-            Ok(0) => Ok(Got::Eof),
-            Ok(n) => {
-                input.end += n;
-                Ok(Got::Bytes)
+    /// Reads from the socket into rustls and lets it process what came, parking until
+    /// something came: bytes, the end of the stream, or an error (the read deadline
+    /// applies). Go: `readFromUntil` and the decryption in `readRecordOrCCS`.
+    ///
+    /// The rustls state lock is held across one non-blocking read, never across a wait:
+    /// the park is on the socket's readiness, with no lock held but the read turn.
+    pub(super) fn pull(&self, turn: &mut ReadTurn) -> Result<Got, Failed> {
+        loop {
+            if turn.drained {
+                turn.drained = false;
+                self.inner
+                    .raw
+                    .readable()
+                    .map_err(|e| Failed::Net(net_fault(&e)))?;
             }
-            Err(e) => Err(net_fault(&e)),
+            match self.pull_once()? {
+                Attempt::Bytes { full } => {
+                    turn.drained = !full;
+                    return Ok(Got::Bytes);
+                }
+                Attempt::Eof => return Ok(Got::Eof),
+                Attempt::WouldBlock => turn.drained = true,
+                Attempt::Failed(f) => return Err(f),
+            }
         }
     }
 
-    /// Hands what `input` holds to rustls (as much as it takes) and lets it process it.
-    pub(super) fn feed(&self, input: &mut InBuf) -> Result<(), Fault> {
+    /// One `read_tls` from the socket, then `process_new_packets` if bytes came.
+    fn pull_once(&self) -> Result<Attempt, Failed> {
         let mut st = self.state();
         let st = &mut *st;
-        let pending = input.pending();
-        let mut rd = pending;
+        let mut rd = SockReader {
+            raw: &self.inner.raw,
+            records: &mut st.records,
+            got: None,
+        };
         let taken = match &mut st.tls {
             Tls::Accepting(a) => a.read_tls(&mut rd),
             Tls::Conn(c) => c.read_tls(&mut rd),
-            Tls::None => return Err(Fault::msg("tls: internal error: no connection")),
+            Tls::None => {
+                return Err(Failed::Tls(Fault::msg(
+                    "tls: internal error: no connection",
+                )));
+            }
         };
-        let n = match taken {
-            Ok(n) => n,
-            // rustls wants its plaintext read first: nothing taken now.
-            Err(e) if e.kind() == io::ErrorKind::Other => 0,
-            Err(e) => return Err(error::internal(e)),
+        let got = match rd.got {
+            Some(got @ Attempt::Bytes { .. }) => got,
+            Some(other) => return Ok(other),
+            // rustls did not read. Having seen close_notify it reads no more (the
+            // plaintext reader says end of stream); with its plaintext buffer full it
+            // wants that read first: process, which makes room.
+            None => match taken {
+                Ok(_) => return Ok(Attempt::Eof),
+                Err(e) if e.kind() == io::ErrorKind::Other => Attempt::Bytes { full: true },
+                Err(e) => return Err(Failed::Tls(error::internal(e))),
+            },
         };
-        if let Err(bad) = st.records.observe(&pending[..n]) {
-            // Go answers a plaintext peer only if nothing was sent to it yet.
-            let conn = (bad.plaintext_peer && st.records.first_record().len() <= 5)
-                .then(|| self.inner.raw.clone());
-            return Err(Fault::Record(Box::new(RecordHeaderError {
-                msg: bad.msg,
-                record_header: bad.header,
-                conn,
-            })));
-        }
-        input.start += n;
         if let Tls::Conn(c) = &mut st.tls {
             if let Err(e) = c.process_new_packets() {
-                return Err(error::from_rustls(&e, &st.context()));
+                return Err(Failed::Tls(error::from_rustls(&e, &st.context())));
             }
         }
-        Ok(())
-    }
-
-    /// Tells rustls the stream ended.
-    pub(super) fn feed_eof(&self) {
-        let mut st = self.state();
-        if let Some(c) = st.conn() {
-            let _ = c.read_tls(&mut io::empty());
-        }
+        Ok(got)
     }
 
     /// Reads decrypted data into `buf`, parking until some arrives; `Ok(0)` is the end of
@@ -131,7 +195,7 @@ impl Conn {
         if buf.is_empty() {
             return Ok(0);
         }
-        let mut input = self.rturn();
+        let mut turn = self.rturn();
         loop {
             {
                 let mut st = self.state();
@@ -154,26 +218,21 @@ impl Conn {
                     Err(e) => return Err(error::internal(e).to_io()),
                 }
             }
-            if !input.has_data() {
-                match self.fill(&mut input) {
-                    Ok(Got::Bytes) => {}
-                    Ok(Got::Eof) => {
-                        self.feed_eof();
-                        continue;
+            match self.pull(&mut turn) {
+                // Bytes were processed, or rustls now knows the stream ended: its
+                // plaintext reader says which (data, end of stream, unexpected EOF).
+                Ok(Got::Bytes | Got::Eof) => {}
+                Err(Failed::Net(f)) => {
+                    if f.is_permanent() {
+                        self.state().rerr = Some(f.clone());
                     }
-                    Err(f) => {
-                        if f.is_permanent() {
-                            self.state().rerr = Some(f.clone());
-                        }
-                        return Err(f.to_io());
-                    }
+                    return Err(f.to_io());
                 }
-            }
-            let r = self.feed(&mut input);
-            if let Err(f) = r {
-                self.state().rerr = Some(f.clone());
-                self.send_alert_best_effort();
-                return Err(f.to_io());
+                Err(Failed::Tls(f)) => {
+                    self.state().rerr = Some(f.clone());
+                    self.send_alert_best_effort();
+                    return Err(f.to_io());
+                }
             }
             if self.state().wants_write() {
                 self.flush_soon();
