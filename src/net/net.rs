@@ -402,6 +402,29 @@ impl Conn {
         on!(self, |fd| fd.readable(), |p| p.readable())
     }
 
+    /// One write attempt that does not wait: the bytes taken (from the front of `bufs`),
+    /// or an error of kind `WouldBlock` when the socket's buffer is full. A pipe
+    /// ([`pipe`](crate::net::pipe)) hands bytes over only to a reader that takes them,
+    /// so there this fails with `Unsupported` and the caller writes as usual.
+    pub(crate) fn try_write_vectored(&self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        match &self.imp {
+            Imp::Sock(fd) => fd.try_write_vectored(bufs),
+            Imp::Proxied(p) => p.fd.try_write_vectored(bufs),
+            Imp::Pipe(_) => Err(io::ErrorKind::Unsupported.into()),
+        }
+    }
+
+    /// Parks until the socket may take more bytes (after a `WouldBlock` from
+    /// [`try_write_vectored`](Conn::try_write_vectored)); the write deadline and
+    /// `close()` end the wait with their usual errors.
+    pub(crate) fn writable(&self) -> io::Result<()> {
+        match &self.imp {
+            Imp::Sock(fd) => fd.writable(),
+            Imp::Proxied(p) => p.fd.writable(),
+            Imp::Pipe(_) => Ok(()),
+        }
+    }
+
     /// Reads exactly `buf.len()` bytes. Go: `io.ReadFull(conn, buf)`.
     ///
     /// ```

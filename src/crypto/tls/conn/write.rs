@@ -8,17 +8,63 @@ use std::time::{Duration, Instant};
 
 use super::super::error::{self, Fault, net_fault};
 use super::Conn;
+use crate::net::Conn as NetConn;
 
 /// How much plaintext one pass of `write` encrypts before it goes to the socket.
 const WRITE_CHUNK: usize = 64 * 1024;
 /// Go's `closeNotify` write deadline.
 const CLOSE_NOTIFY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// What the one socket write inside a `write_tls` gave.
+enum Sent {
+    Bytes,
+    WouldBlock,
+    /// The conn is a pipe, which has no write that does not wait.
+    Unsupported,
+    Failed(Fault),
+}
+
+/// The socket as rustls's `write_tls` sink: one vectored write that never parks,
+/// straight from rustls's queue of records. The outcome is kept in `got`, since rustls
+/// hands the writer's `io::Error` back as is.
+struct SockWriter<'a> {
+    raw: &'a NetConn,
+    got: Option<Sent>,
+}
+
+impl Write for SockWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.write_vectored(&[io::IoSlice::new(buf)])
+    }
+
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        let r = self.raw.try_write_vectored(bufs);
+        self.got = Some(match &r {
+            Ok(_) => Sent::Bytes,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Sent::WouldBlock,
+            Err(e) if e.kind() == io::ErrorKind::Unsupported => Sent::Unsupported,
+            Err(e) => Sent::Failed(net_fault(e)),
+        });
+        r
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 impl Conn {
-    /// Sends everything rustls has queued. Holds the write turn (`out`).
+    /// Sends everything rustls has queued. Holds the write turn (`out`). Go: `flush`.
+    ///
+    /// On a socket the records go from rustls's buffers to the kernel in one `writev`
+    /// that does not wait (no copy of ours in between), made under the rustls lock; when
+    /// the socket's buffer is full the wait for room is made without that lock. A pipe
+    /// only hands bytes to a reader that takes them: there they are copied into `out`
+    /// and written as usual.
     pub(super) fn flush(&self, out: &mut Vec<u8>) -> Result<(), Fault> {
+        let mut direct = true;
         loop {
-            {
+            let sent = {
                 let mut st = self.state();
                 if let Some(f) = &st.werr {
                     return Err(f.clone());
@@ -27,15 +73,45 @@ impl Conn {
                 if !c.wants_write() {
                     return Ok(());
                 }
-                out.clear();
-                while c.wants_write() {
-                    if let Err(e) = c.write_tls(out) {
-                        return Err(error::internal(e));
+                if direct {
+                    let mut wr = SockWriter {
+                        raw: &self.inner.raw,
+                        got: None,
+                    };
+                    let r = c.write_tls(&mut wr);
+                    match (wr.got, r) {
+                        (Some(Sent::Bytes), _) => continue,
+                        (Some(Sent::WouldBlock), _) => Ok(false),
+                        (Some(Sent::Unsupported), _) => {
+                            direct = false;
+                            continue;
+                        }
+                        (Some(Sent::Failed(e)), _) => Err(e),
+                        (None, Ok(_)) => continue,
+                        (None, Err(e)) => return Err(error::internal(e)),
                     }
+                } else {
+                    out.clear();
+                    while c.wants_write() {
+                        if let Err(e) = c.write_tls(out) {
+                            return Err(error::internal(e));
+                        }
+                    }
+                    Ok(true)
                 }
-            }
-            if let Err(e) = self.inner.raw.write(out) {
-                let f = net_fault(&e);
+            };
+            let r = match sent {
+                // Room first, outside the lock, then the next try.
+                Ok(false) => self.inner.raw.writable().map_err(|e| net_fault(&e)),
+                Ok(true) => self
+                    .inner
+                    .raw
+                    .write(out)
+                    .map(|_| ())
+                    .map_err(|e| net_fault(&e)),
+                Err(f) => Err(f),
+            };
+            if let Err(f) = r {
                 self.state().werr = Some(f.clone());
                 return Err(f);
             }
