@@ -7,7 +7,7 @@
 //!
 //! Like Go's, a `Conn` takes a reader and a writer at once (Go's `in` and `out` half
 //! connections): one coroutine at a time reads (the read turn, conn/read.rs) and one
-//! writes (the write turn, which owns the buffer of ciphertext to send, conn/write.rs).
+//! writes (the write turn, conn/write.rs, whose buffer of ciphertext serves only pipes).
 //! rustls's state sits behind a short lock that is never held across a wait: each turn
 //! takes it only to hand bytes in or take bytes out (the reader's non-blocking socket
 //! read goes straight into rustls under it; a wait for the socket is made without it).

@@ -80,6 +80,8 @@ impl Conn {
                     };
                     let r = c.write_tls(&mut wr);
                     match (wr.got, r) {
+                        // Usually all of it went: done, without taking the lock again.
+                        (Some(Sent::Bytes), _) if !c.wants_write() => return Ok(()),
                         (Some(Sent::Bytes), _) => continue,
                         (Some(Sent::WouldBlock), _) => Ok(false),
                         (Some(Sent::Unsupported), _) => {
