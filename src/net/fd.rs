@@ -22,7 +22,7 @@
 //! duplicate of the socket (`file()`, a child process) keeps it open, as in Go.
 
 use std::cell::UnsafeCell;
-use std::io::{self, IoSlice, Read, Write};
+use std::io::{self, IoSlice, IoSliceMut, Read, Write};
 use std::mem::ManuallyDrop;
 use std::net::Shutdown;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
@@ -414,6 +414,34 @@ impl NetFd {
             match (&*self.sock).read(buf) {
                 Ok(n) => {
                     if n > 0 && n < buf.len() {
+                        self.note_drained();
+                    }
+                    return Ok(n);
+                }
+                Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => {
+                    self.note_drained();
+                    return Err(e);
+                }
+                Err(e) if e.raw_os_error() == Some(libc::EINTR) => {}
+                Err(e) => return Err(self.op_error("read", Fail::Sys("read", e))),
+            }
+        }
+    }
+
+    /// [`try_read`](NetFd::try_read) into several buffers, filled in order (one
+    /// `readv`): crypto/tls reads into rustls's buffer and, past what that has room for,
+    /// into its own.
+    pub(crate) fn try_read_vectored(&self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+        let _held = self
+            .rwlock(Dir::Read)
+            .map_err(|f| self.op_error("read", f))?;
+        self.check(Dir::Read)
+            .map_err(|f| self.op_error("read", f))?;
+        let room: usize = bufs.iter().map(|b| b.len()).sum();
+        loop {
+            match (&*self.sock).read_vectored(bufs) {
+                Ok(n) => {
+                    if n > 0 && n < room {
                         self.note_drained();
                     }
                     return Ok(n);

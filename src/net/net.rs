@@ -402,6 +402,19 @@ impl Conn {
         on!(self, |fd| fd.readable(), |p| p.readable())
     }
 
+    /// [`try_read`](Conn::try_read) into several buffers, filled in order. On a pipe it
+    /// fills the first buffer only.
+    pub(crate) fn try_read_vectored(&self, bufs: &mut [io::IoSliceMut<'_>]) -> io::Result<usize> {
+        match &self.imp {
+            Imp::Sock(fd) => fd.try_read_vectored(bufs),
+            Imp::Proxied(p) => p.fd.try_read_vectored(bufs),
+            Imp::Pipe(p) => match bufs.first_mut() {
+                Some(b) => p.try_read(b),
+                None => Ok(0),
+            },
+        }
+    }
+
     /// One write attempt that does not wait: the bytes taken (from the front of `bufs`),
     /// or an error of kind `WouldBlock` when the socket's buffer is full. A pipe
     /// ([`pipe`](crate::net::pipe)) hands bytes over only to a reader that takes them,

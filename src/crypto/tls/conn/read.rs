@@ -8,6 +8,9 @@ use super::super::record::RecordTracker;
 use super::{Conn, Tls};
 use crate::net::Conn as NetConn;
 
+/// How much a socket read may take past the room rustls offers (the spill).
+const SPILL: usize = 16 * 1024;
+
 /// The read turn's own state (the coroutine holding `Inner::rturn` owns it).
 #[derive(Default)]
 pub(super) struct ReadTurn {
@@ -15,6 +18,14 @@ pub(super) struct ReadTurn {
     /// is likely drained, so the next pull waits for readiness before it tries (a read
     /// now would only cost a syscall to say EAGAIN). Go's netpoller read does the same.
     drained: bool,
+    /// Ciphertext read past the room rustls offered, handed to it before the socket is
+    /// read again: `spill[at..end]`. rustls offers room for one record at most (4 KiB
+    /// at a time when its buffer is empty), so a read of that alone would cost a
+    /// syscall per record or per 4 KiB; with the spill one `readv` takes up to 16 KiB
+    /// more, and only those bytes are copied once more. Made on first use.
+    spill: Vec<u8>,
+    at: usize,
+    end: usize,
 }
 
 /// What a pull from the socket gave.
@@ -43,9 +54,10 @@ impl Failed {
 
 /// What the one socket read inside a `read_tls` gave.
 enum Attempt {
-    /// Bytes, and whether they filled the room rustls offered (more may wait).
+    /// Bytes; from the socket, whether they filled the room offered (more may wait
+    /// there), `None` from the spill (the socket was not looked at).
     Bytes {
-        full: bool,
+        full: Option<bool>,
     },
     Eof,
     WouldBlock,
@@ -61,21 +73,41 @@ enum Attempt {
 struct SockReader<'a> {
     raw: &'a NetConn,
     records: &'a mut RecordTracker,
+    turn: &'a mut ReadTurn,
     got: Option<Attempt>,
+}
+
+impl SockReader<'_> {
+    /// Fills `buf` from the spill, or reads the socket into `buf` and the spill.
+    fn fill(&mut self, buf: &mut [u8]) -> io::Result<(usize, Option<bool>)> {
+        let t = &mut *self.turn;
+        if t.at < t.end {
+            let n = buf.len().min(t.end - t.at);
+            buf[..n].copy_from_slice(&t.spill[t.at..t.at + n]);
+            t.at += n;
+            return Ok((n, None));
+        }
+        if t.spill.is_empty() {
+            t.spill = vec![0; SPILL];
+        }
+        let offered = buf.len();
+        let room = offered + t.spill.len();
+        let mut bufs = [io::IoSliceMut::new(buf), io::IoSliceMut::new(&mut t.spill)];
+        let n = self.raw.try_read_vectored(&mut bufs)?;
+        let first = n.min(offered);
+        t.at = 0;
+        t.end = n - first;
+        Ok((first, Some(n == room)))
+    }
 }
 
 impl Read for SockReader<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let r = self.raw.try_read(buf);
+        let r = self.fill(buf);
         let (got, ret) = match r {
-            Ok(0) if !buf.is_empty() => (Attempt::Eof, Ok(0)),
-            Ok(n) => match self.records.observe(&buf[..n]) {
-                Ok(()) => (
-                    Attempt::Bytes {
-                        full: n == buf.len(),
-                    },
-                    Ok(n),
-                ),
+            Ok((0, _)) if !buf.is_empty() => (Attempt::Eof, Ok(0)),
+            Ok((n, full)) => match self.records.observe(&buf[..n]) {
+                Ok(()) => (Attempt::Bytes { full }, Ok(n)),
                 Err(bad) => {
                     // Go answers a plaintext peer only if nothing was sent to it yet.
                     let conn = (bad.plaintext_peer && self.records.first_record().len() <= 5)
@@ -108,16 +140,18 @@ impl Conn {
     /// the park is on the socket's readiness, with no lock held but the read turn.
     pub(super) fn pull(&self, turn: &mut ReadTurn) -> Result<Got, Failed> {
         loop {
-            if turn.drained {
+            if turn.drained && turn.at == turn.end {
                 turn.drained = false;
                 self.inner
                     .raw
                     .readable()
                     .map_err(|e| Failed::Net(net_fault(&e)))?;
             }
-            match self.pull_once()? {
+            match self.pull_once(turn)? {
                 Attempt::Bytes { full } => {
-                    turn.drained = !full;
+                    if let Some(full) = full {
+                        turn.drained = !full;
+                    }
                     return Ok(Got::Bytes);
                 }
                 Attempt::Eof => return Ok(Got::Eof),
@@ -128,12 +162,13 @@ impl Conn {
     }
 
     /// One `read_tls` from the socket, then `process_new_packets` if bytes came.
-    fn pull_once(&self) -> Result<Attempt, Failed> {
+    fn pull_once(&self, turn: &mut ReadTurn) -> Result<Attempt, Failed> {
         let mut st = self.state();
         let st = &mut *st;
         let mut rd = SockReader {
             raw: &self.inner.raw,
             records: &mut st.records,
+            turn,
             got: None,
         };
         let taken = match &mut st.tls {
@@ -153,7 +188,7 @@ impl Conn {
             // wants that read first: process, which makes room.
             None => match taken {
                 Ok(_) => return Ok(Attempt::Eof),
-                Err(e) if e.kind() == io::ErrorKind::Other => Attempt::Bytes { full: true },
+                Err(e) if e.kind() == io::ErrorKind::Other => Attempt::Bytes { full: None },
                 Err(e) => return Err(Failed::Tls(error::internal(e))),
             },
         };
