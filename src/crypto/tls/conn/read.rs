@@ -65,9 +65,9 @@ enum Attempt {
 }
 
 /// The socket as rustls's `read_tls` source: one read that never parks, straight into
-/// rustls's deframer buffer, as Go's `readFromUntil` reads into `c.rawInput` (no buffer
-/// of ours in between, so each byte of ciphertext is copied once, by the kernel). The
-/// record tracker sees the bytes as they arrive. The outcome is kept in `got`: rustls
+/// rustls's deframer buffer, as Go's `readFromUntil` reads into `c.rawInput` (what fits
+/// there is copied once, by the kernel; what goes to the spill, once more). The record
+/// tracker sees the bytes as rustls gets them. The outcome is kept in `got`: rustls
 /// hands the reader's `io::Error` back as is, and its own refusals (a full plaintext
 /// buffer) share those error kinds.
 struct SockReader<'a> {
