@@ -498,3 +498,63 @@ fn deadlines_of_the_conn_below_bound_reads_and_can_be_moved() {
     assert_eq!(&b, b"late");
     h.join().unwrap();
 }
+
+#[test]
+fn a_write_the_peer_never_reads_hits_the_write_deadline_and_breaks_the_write_side() {
+    // The records go to the socket from rustls's buffers with a write that does not
+    // wait; the wait for room is the conn's, bound by its write deadline.
+    let pki = Pki::new("wdl-ca");
+    let leaf = pki.server(&["localhost"]);
+    let (release, wait) = may::sync::mpsc::channel::<()>();
+    let (addr, h) = serve_one(&server_config(&leaf), move |c| {
+        c.handshake().unwrap();
+        // Reads nothing until the client has seen its deadline pass.
+        wait.recv().unwrap();
+        let _ = c.close();
+    });
+    let conn = tls::dial("tcp", &addr, &client_config(&pki, "localhost")).unwrap();
+    conn.set_write_deadline(Some(Instant::now() + Duration::from_millis(200)))
+        .unwrap();
+    let chunk = vec![7u8; 256 * 1024];
+    let mut sent = 0usize;
+    let err = loop {
+        match conn.write(&chunk) {
+            Ok(n) => sent += n,
+            Err(e) => break e,
+        }
+        assert!(sent < 1 << 30, "1 GiB written to a peer that reads nothing");
+    };
+    assert!(gonet::is_timeout(&err), "{err}");
+    assert!(err.to_string().ends_with("i/o timeout"), "{err}");
+    // Go: a record may have been cut short, so the write side stays broken.
+    conn.set_write_deadline(None).unwrap();
+    let again = conn.write(b"x").unwrap_err();
+    assert!(gonet::is_timeout(&again), "{again}");
+    release.send(()).unwrap();
+    h.join().unwrap();
+}
+
+#[test]
+fn a_conn_over_a_net_pipe_echoes_a_large_transfer() {
+    // A pipe has no write that does not wait: records are copied out and written whole.
+    let pki = Pki::new("pipe-ca");
+    let leaf = pki.server(&["localhost"]);
+    let (a, b) = gonet::net::pipe();
+    let cfg = server_config(&leaf);
+    let h = gonet::go!(move || echo(tls::server(a, &cfg)));
+    let conn = tls::client(b, &client_config(&pki, "localhost"));
+    let data: Arc<Vec<u8>> = Arc::new((0..1_000_000u32).map(|i| (i * 7 % 251) as u8).collect());
+    let w = {
+        let (conn, data) = (conn.clone(), data.clone());
+        gonet::go!(move || {
+            (&conn).write_all(&data).unwrap();
+            conn.close_write().unwrap();
+        })
+    };
+    let mut got = Vec::new();
+    (&conn).read_to_end(&mut got).unwrap();
+    assert_eq!(got.len(), data.len());
+    assert!(got == *data, "the echo differs");
+    w.join().unwrap();
+    h.join().unwrap();
+}

@@ -22,7 +22,7 @@
 //! duplicate of the socket (`file()`, a child process) keeps it open, as in Go.
 
 use std::cell::UnsafeCell;
-use std::io::{self, IoSlice};
+use std::io::{self, IoSlice, IoSliceMut, Read};
 use std::mem::ManuallyDrop;
 use std::net::Shutdown;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
@@ -428,6 +428,34 @@ impl NetFd {
         }
     }
 
+    /// [`try_read`](NetFd::try_read) into several buffers, filled in order (one
+    /// `readv`): crypto/tls reads into rustls's buffer and, past what that has room for,
+    /// into its own.
+    pub(crate) fn try_read_vectored(&self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+        let _held = self
+            .rwlock(Dir::Read)
+            .map_err(|f| self.op_error("read", f))?;
+        self.check(Dir::Read)
+            .map_err(|f| self.op_error("read", f))?;
+        let room: usize = bufs.iter().map(|b| b.len()).sum();
+        loop {
+            match (&*self.sock).read_vectored(bufs) {
+                Ok(n) => {
+                    if n > 0 && n < room {
+                        self.note_drained();
+                    }
+                    return Ok(n);
+                }
+                Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => {
+                    self.note_drained();
+                    return Err(e);
+                }
+                Err(e) if e.raw_os_error() == Some(libc::EINTR) => {}
+                Err(e) => return Err(self.op_error("read", Fail::Sys("read", e))),
+            }
+        }
+    }
+
     /// Parks until the poller reports the socket (it may then be readable; a spurious
     /// return is possible, and the next `try_read` tells), without holding a buffer.
     pub(crate) fn readable(&self) -> io::Result<()> {
@@ -557,6 +585,46 @@ impl NetFd {
         let r = self.io_loop(&held, Dir::Write, || self.sock.send_vectored(bufs));
         drop(held);
         r.map_err(|f| self.op_error("write", f))
+    }
+
+    /// One vectored write attempt on a stream socket: the bytes the kernel took, or
+    /// `ErrorKind::WouldBlock` (a plain error: nothing failed) when its buffer is full.
+    /// Closed and deadline errors are as for [`write`](NetFd::write). crypto/tls sends
+    /// rustls's queued records this way, straight from rustls's buffers, under a lock
+    /// that must not be held across a park.
+    pub(crate) fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        let _held = self
+            .rwlock(Dir::Write)
+            .map_err(|f| self.op_error("write", f))?;
+        self.check(Dir::Write)
+            .map_err(|f| self.op_error("write", f))?;
+        loop {
+            match self.sock.send_vectored(bufs) {
+                Ok(n) => return Ok(n),
+                Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => return Err(e),
+                Err(e) if e.raw_os_error() == Some(libc::EINTR) => {}
+                Err(_) if self.mu.is_closed() => {
+                    return Err(self.op_error("write", Fail::Closed));
+                }
+                Err(e) => return Err(self.op_error("write", Fail::Sys("write", e))),
+            }
+        }
+    }
+
+    /// Parks until the poller reports the socket writable (or something to look at
+    /// changed: a spurious return is possible, and the next `try_write_vectored` tells).
+    /// The write deadline and `close()` end the wait with their usual errors.
+    pub(crate) fn writable(&self) -> io::Result<()> {
+        let fail = |f| self.op_error("write", f);
+        let held = self.rwlock(Dir::Write).map_err(fail)?;
+        let writable_bits = ANY_EVENT | (libc::EPOLLOUT | libc::EPOLLHUP | libc::EPOLLERR) as u32;
+        loop {
+            self.check(Dir::Write).map_err(fail)?;
+            let events = self.park(&held, Dir::Write).map_err(fail)?;
+            if events & writable_bits != 0 {
+                return self.check(Dir::Write).map_err(fail);
+            }
+        }
     }
 
     /// Accepts a connection, non-blocking and close-on-exec, registered with the poller.

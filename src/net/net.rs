@@ -402,6 +402,42 @@ impl Conn {
         on!(self, |fd| fd.readable(), |p| p.readable())
     }
 
+    /// [`try_read`](Conn::try_read) into several buffers, filled in order. On a pipe it
+    /// fills the first buffer only.
+    pub(crate) fn try_read_vectored(&self, bufs: &mut [io::IoSliceMut<'_>]) -> io::Result<usize> {
+        match &self.imp {
+            Imp::Sock(fd) => fd.try_read_vectored(bufs),
+            Imp::Proxied(p) => p.fd.try_read_vectored(bufs),
+            Imp::Pipe(p) => match bufs.first_mut() {
+                Some(b) => p.try_read(b),
+                None => Ok(0),
+            },
+        }
+    }
+
+    /// One write attempt that does not wait: the bytes taken (from the front of `bufs`),
+    /// or an error of kind `WouldBlock` when the socket's buffer is full. A pipe
+    /// ([`pipe`](crate::net::pipe)) hands bytes over only to a reader that takes them,
+    /// so there this fails with `Unsupported` and the caller writes as usual.
+    pub(crate) fn try_write_vectored(&self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        match &self.imp {
+            Imp::Sock(fd) => fd.try_write_vectored(bufs),
+            Imp::Proxied(p) => p.fd.try_write_vectored(bufs),
+            Imp::Pipe(_) => Err(io::ErrorKind::Unsupported.into()),
+        }
+    }
+
+    /// Parks until the socket may take more bytes (after a `WouldBlock` from
+    /// [`try_write_vectored`](Conn::try_write_vectored)); the write deadline and
+    /// `close()` end the wait with their usual errors.
+    pub(crate) fn writable(&self) -> io::Result<()> {
+        match &self.imp {
+            Imp::Sock(fd) => fd.writable(),
+            Imp::Proxied(p) => p.fd.writable(),
+            Imp::Pipe(_) => Ok(()),
+        }
+    }
+
     /// Reads exactly `buf.len()` bytes. Go: `io.ReadFull(conn, buf)`.
     ///
     /// ```

@@ -6,36 +6,35 @@
 //! and the conn's deadlines apply to the handshake, reads and writes alike.
 //!
 //! Like Go's, a `Conn` takes a reader and a writer at once (Go's `in` and `out` half
-//! connections): one coroutine at a time reads (the read turn, which owns the buffer of
-//! ciphertext read from the socket) and one writes (the write turn, which owns the buffer
-//! of ciphertext to send). rustls's state sits behind a short lock that is never held
-//! across a wait: each turn takes it only to hand bytes in or take bytes out. Bytes that
-//! the reading side makes rustls want to send (a key update, an alert) are sent by the
-//! reader if the write turn is free, and otherwise by the writer holding it, which looks
-//! again after it lets go.
+//! connections): one coroutine at a time reads (the read turn, conn/read.rs) and one
+//! writes (the write turn, conn/write.rs, whose buffer of ciphertext serves only pipes).
+//! rustls's state sits behind a short lock that is never held across a wait: each turn
+//! takes it only to hand bytes in or take bytes out (the reader's non-blocking socket
+//! read goes straight into rustls under it; a wait for the socket is made without it).
+//! Bytes that the reading side makes rustls want to send (a key update, an alert) are
+//! sent by the reader if the write turn is free, and otherwise by the writer holding it,
+//! which looks again after it lets go.
 
 use std::fmt;
-use std::io::{self, Read, Write};
+use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use rustls::pki_types::ServerName;
 use rustls::server::Acceptor;
 
 use super::common::{Config, ConnectionState};
-use super::error::{self, Context, Fault, RecordHeaderError, net_fault};
+use super::error::{self, Context, Fault};
 use super::handshake_server::{self, ServerSide};
 use super::record::{RecordTracker, client_hello_versions};
 use crate::crypto::x509;
 use crate::net::{Addr, Conn as NetConn};
 
-/// How much plaintext one pass of `write` encrypts before it goes to the socket.
-const WRITE_CHUNK: usize = 64 * 1024;
-/// The buffer of ciphertext read from the socket.
-const READ_BUF: usize = 32 * 1024;
-/// Go's `closeNotify` write deadline.
-const CLOSE_NOTIFY_TIMEOUT: Duration = Duration::from_secs(5);
+mod read;
+mod write;
+
+use self::read::{Failed, Got, ReadTurn};
 
 /// A TLS connection over a gonet connection.
 ///
@@ -90,7 +89,7 @@ struct Inner {
     hs_lock: may::sync::Mutex<()>,
     hs_done: AtomicBool,
     hs_err: Mutex<Option<Fault>>,
-    rturn: may::sync::Mutex<InBuf>,
+    rturn: may::sync::Mutex<ReadTurn>,
     wturn: may::sync::Mutex<Vec<u8>>,
     close_notify_sent: AtomicBool,
     closed: AtomicBool,
@@ -143,41 +142,6 @@ impl State {
     }
 }
 
-/// Ciphertext read from the socket and not yet handed to rustls.
-struct InBuf {
-    buf: Vec<u8>,
-    start: usize,
-    end: usize,
-}
-
-impl InBuf {
-    fn pending(&self) -> &[u8] {
-        &self.buf[self.start..self.end]
-    }
-
-    fn has_data(&self) -> bool {
-        self.start < self.end
-    }
-
-    /// Room to read into (the buffer is made on first use, and compacted here).
-    fn space(&mut self) -> &mut [u8] {
-        if self.buf.is_empty() {
-            self.buf = vec![0; READ_BUF];
-        }
-        if self.start == self.end {
-            self.start = 0;
-            self.end = 0;
-        }
-        &mut self.buf[self.end..]
-    }
-}
-
-/// What a read from the socket gave.
-enum Got {
-    Bytes,
-    Eof,
-}
-
 impl Conn {
     fn new(
         raw: NetConn,
@@ -211,11 +175,7 @@ impl Conn {
                 hs_lock: may::sync::Mutex::new(()),
                 hs_done: AtomicBool::new(false),
                 hs_err: Mutex::new(None),
-                rturn: may::sync::Mutex::new(InBuf {
-                    buf: Vec::new(),
-                    start: 0,
-                    end: 0,
-                }),
+                rturn: may::sync::Mutex::new(ReadTurn::default()),
                 wturn: may::sync::Mutex::new(Vec::new()),
                 close_notify_sent: AtomicBool::new(false),
                 closed: AtomicBool::new(false),
@@ -328,22 +288,15 @@ impl Conn {
             if !handshaking {
                 return Ok(());
             }
-            let mut input = self.rturn();
-            if !input.has_data() {
-                if let Got::Eof = self.fill(&mut input)? {
-                    let at_boundary = self.state().records.at_boundary();
-                    return Err(if at_boundary {
-                        Fault::Eof
-                    } else {
-                        Fault::UnexpectedEof
-                    });
+            let r = self.pull(&mut self.rturn());
+            match r {
+                Ok(Got::Bytes) => {}
+                Ok(Got::Eof) => return Err(self.eof_fault()),
+                Err(Failed::Net(f)) => return Err(f),
+                Err(Failed::Tls(f)) => {
+                    self.send_alert_best_effort();
+                    return Err(f);
                 }
-            }
-            let r = self.feed(&mut input);
-            drop(input);
-            if let Err(f) = r {
-                self.send_alert_best_effort();
-                return Err(f);
             }
         }
     }
@@ -352,7 +305,7 @@ impl Conn {
     /// `getCertificate`, outside any lock: the callback may park), and make the
     /// rustls connection.
     fn accept_client_hello(&self) -> Result<(), Fault> {
-        let mut input = self.rturn();
+        let mut turn = self.rturn();
         let accepted = loop {
             {
                 let mut st = self.state();
@@ -370,19 +323,11 @@ impl Conn {
                     }
                 }
             }
-            if !input.has_data() {
-                if let Got::Eof = self.fill(&mut input)? {
-                    let at_boundary = self.state().records.at_boundary();
-                    return Err(if at_boundary {
-                        Fault::Eof
-                    } else {
-                        Fault::UnexpectedEof
-                    });
-                }
+            if let Got::Eof = self.pull(&mut turn).map_err(Failed::into_fault)? {
+                return Err(self.eof_fault());
             }
-            self.feed(&mut input)?;
         };
-        drop(input);
+        drop(turn);
         let Some(side) = &self.inner.side else {
             return Err(Fault::msg("tls: internal error: no server configuration"));
         };
@@ -426,6 +371,16 @@ impl Conn {
         }
     }
 
+    /// The end of the stream during the handshake: Go's `io.EOF` at a record boundary,
+    /// `io.ErrUnexpectedEOF` inside a record.
+    fn eof_fault(&self) -> Fault {
+        if self.state().records.at_boundary() {
+            Fault::Eof
+        } else {
+            Fault::UnexpectedEof
+        }
+    }
+
     /// Maps a server-side error, with the client's versions read from its hello.
     fn map_with_hello(&self, st: &mut State, e: &rustls::Error) -> Fault {
         if let Some(v) = client_hello_versions(st.records.first_record()) {
@@ -434,7 +389,7 @@ impl Conn {
         error::from_rustls(e, &st.context())
     }
 
-    fn rturn(&self) -> may::sync::MutexGuard<'_, InBuf> {
+    fn rturn(&self) -> may::sync::MutexGuard<'_, ReadTurn> {
         self.inner
             .rturn
             .lock()
@@ -446,270 +401,6 @@ impl Conn {
             .wturn
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Reads from the socket into `input` (parks; the read deadline applies).
-    fn fill(&self, input: &mut InBuf) -> Result<Got, Fault> {
-        match self.inner.raw.read(input.space()) {
-            Ok(0) => Ok(Got::Eof),
-            Ok(n) => {
-                input.end += n;
-                Ok(Got::Bytes)
-            }
-            Err(e) => Err(net_fault(&e)),
-        }
-    }
-
-    /// Hands what `input` holds to rustls (as much as it takes) and lets it process it.
-    fn feed(&self, input: &mut InBuf) -> Result<(), Fault> {
-        let mut st = self.state();
-        let st = &mut *st;
-        let pending = input.pending();
-        let mut rd = pending;
-        let taken = match &mut st.tls {
-            Tls::Accepting(a) => a.read_tls(&mut rd),
-            Tls::Conn(c) => c.read_tls(&mut rd),
-            Tls::None => return Err(Fault::msg("tls: internal error: no connection")),
-        };
-        let n = match taken {
-            Ok(n) => n,
-            // rustls wants its plaintext read first: nothing taken now.
-            Err(e) if e.kind() == io::ErrorKind::Other => 0,
-            Err(e) => return Err(error::internal(e)),
-        };
-        if let Err(bad) = st.records.observe(&pending[..n]) {
-            // Go answers a plaintext peer only if nothing was sent to it yet.
-            let conn = (bad.plaintext_peer && st.records.first_record().len() <= 5)
-                .then(|| self.inner.raw.clone());
-            return Err(Fault::Record(Box::new(RecordHeaderError {
-                msg: bad.msg,
-                record_header: bad.header,
-                conn,
-            })));
-        }
-        input.start += n;
-        if let Tls::Conn(c) = &mut st.tls {
-            if let Err(e) = c.process_new_packets() {
-                return Err(error::from_rustls(&e, &st.context()));
-            }
-        }
-        Ok(())
-    }
-
-    /// Tells rustls the stream ended.
-    fn feed_eof(&self) {
-        let mut st = self.state();
-        if let Some(c) = st.conn() {
-            let _ = c.read_tls(&mut io::empty());
-        }
-    }
-
-    /// Sends everything rustls has queued. Holds the write turn (`out`).
-    fn flush(&self, out: &mut Vec<u8>) -> Result<(), Fault> {
-        loop {
-            {
-                let mut st = self.state();
-                if let Some(f) = &st.werr {
-                    return Err(f.clone());
-                }
-                let Some(c) = st.conn() else { return Ok(()) };
-                if !c.wants_write() {
-                    return Ok(());
-                }
-                out.clear();
-                while c.wants_write() {
-                    if let Err(e) = c.write_tls(out) {
-                        return Err(error::internal(e));
-                    }
-                }
-            }
-            if let Err(e) = self.inner.raw.write(out) {
-                let f = net_fault(&e);
-                self.state().werr = Some(f.clone());
-                return Err(f);
-            }
-        }
-    }
-
-    /// Sends what the reading side queued, unless a writer holds the write turn (it
-    /// sends it, see the module notes).
-    fn flush_soon(&self) {
-        loop {
-            let Ok(mut out) = self.inner.wturn.try_lock() else {
-                return;
-            };
-            if self.flush(&mut out).is_err() {
-                // The write side is broken (its error is kept): nothing more to send.
-                return;
-            }
-            drop(out);
-            if !self.state().wants_write() {
-                return;
-            }
-        }
-    }
-
-    /// After a fatal error rustls has queued an alert: send it if nobody is writing.
-    fn send_alert_best_effort(&self) {
-        if let Ok(mut out) = self.inner.wturn.try_lock() {
-            let _ = self.flush(&mut out);
-        }
-    }
-
-    /// Reads decrypted data into `buf`, parking until some arrives; `Ok(0)` is the end of
-    /// the stream (the peer's close_notify, or a close at a record boundary, which Go
-    /// also reads as `io.EOF`).
-    ///
-    /// Go: `conn.Read(b)`. Runs the handshake first if needed. A close in the middle of
-    /// a record is `unexpected EOF`; a passed read deadline is the conn's `i/o timeout`
-    /// (and, as in Go, the read may be tried again after the deadline is moved).
-    ///
-    /// ```
-    /// # use gonet::crypto::tls;
-    /// # let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
-    /// # let cert = gonet::crypto::tls::x509_key_pair(ck.cert.pem().as_bytes(), ck.signing_key.serialize_pem().as_bytes()).unwrap();
-    /// # let mut pool = gonet::crypto::x509::CertPool::new();
-    /// # pool.append_certs_from_pem(ck.cert.pem().as_bytes());
-    /// # let ln = tls::listen("tcp", "127.0.0.1:0", &tls::Config { certificates: vec![cert], ..Default::default() }).unwrap();
-    /// # let addr = ln.addr().to_string();
-    /// # let h = gonet::go!(move || { let c = ln.accept().unwrap(); c.write(b"hi").unwrap(); c.close().unwrap(); });
-    /// # let cfg = tls::Config { root_cas: Some(pool), server_name: "localhost".into(), ..Default::default() };
-    /// let conn = tls::dial("tcp", &addr, &cfg).unwrap();
-    /// let mut buf = [0u8; 16];
-    /// let n = conn.read(&mut buf).unwrap();
-    /// assert_eq!(&buf[..n], b"hi");
-    /// assert_eq!(conn.read(&mut buf).unwrap(), 0); // close_notify: end of stream
-    /// # h.join().unwrap();
-    /// ```
-    pub fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.handshake()?;
-        if buf.is_empty() {
-            return Ok(0);
-        }
-        let mut input = self.rturn();
-        loop {
-            {
-                let mut st = self.state();
-                if let Some(f) = &st.rerr {
-                    return Err(f.to_io());
-                }
-                let Some(c) = st.conn() else {
-                    return Err(Fault::msg("tls: internal error: no connection").to_io());
-                };
-                match c.reader().read(buf) {
-                    Ok(n) => return Ok(n),
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                    Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
-                        if st.records.at_boundary() {
-                            return Ok(0);
-                        }
-                        st.rerr = Some(Fault::UnexpectedEof);
-                        return Err(Fault::UnexpectedEof.to_io());
-                    }
-                    Err(e) => return Err(error::internal(e).to_io()),
-                }
-            }
-            if !input.has_data() {
-                match self.fill(&mut input) {
-                    Ok(Got::Bytes) => {}
-                    Ok(Got::Eof) => {
-                        self.feed_eof();
-                        continue;
-                    }
-                    Err(f) => {
-                        if f.is_permanent() {
-                            self.state().rerr = Some(f.clone());
-                        }
-                        return Err(f.to_io());
-                    }
-                }
-            }
-            let r = self.feed(&mut input);
-            if let Err(f) = r {
-                self.state().rerr = Some(f.clone());
-                self.send_alert_best_effort();
-                return Err(f.to_io());
-            }
-            if self.state().wants_write() {
-                self.flush_soon();
-            }
-        }
-    }
-
-    /// Encrypts and sends all of `buf`, parking while the socket's buffer is full.
-    ///
-    /// Go: `conn.Write(b)`. Runs the handshake first if needed. After
-    /// [`close_write`](Conn::close_write) it fails with `tls: protocol is shutdown`; a
-    /// failed write (a passed write deadline too) leaves the connection unable to write,
-    /// as in Go, since a record may have been cut short.
-    ///
-    /// ```
-    /// # use gonet::crypto::tls;
-    /// # let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
-    /// # let cert = gonet::crypto::tls::x509_key_pair(ck.cert.pem().as_bytes(), ck.signing_key.serialize_pem().as_bytes()).unwrap();
-    /// # let mut pool = gonet::crypto::x509::CertPool::new();
-    /// # pool.append_certs_from_pem(ck.cert.pem().as_bytes());
-    /// # let ln = tls::listen("tcp", "127.0.0.1:0", &tls::Config { certificates: vec![cert], ..Default::default() }).unwrap();
-    /// # let addr = ln.addr().to_string();
-    /// # let h = gonet::go!(move || { let c = ln.accept().unwrap(); let mut b = [0u8; 3]; c.read_full(&mut b).unwrap(); b });
-    /// # let cfg = tls::Config { root_cas: Some(pool), server_name: "localhost".into(), ..Default::default() };
-    /// let conn = tls::dial("tcp", &addr, &cfg).unwrap();
-    /// assert_eq!(conn.write(b"abc").unwrap(), 3);
-    /// # assert_eq!(&h.join().unwrap(), b"abc");
-    /// ```
-    pub fn write(&self, buf: &[u8]) -> io::Result<usize> {
-        self.handshake()?;
-        let mut out = self.wturn();
-        if self.inner.close_notify_sent.load(Ordering::Acquire) {
-            return Err(Fault::msg("tls: protocol is shutdown").to_io());
-        }
-        let mut done = 0;
-        while done < buf.len() || done == 0 {
-            let end = buf.len().min(done + WRITE_CHUNK);
-            {
-                let mut st = self.state();
-                if let Some(f) = &st.werr {
-                    return if done > 0 { Ok(done) } else { Err(f.to_io()) };
-                }
-                let Some(c) = st.conn() else {
-                    return Err(Fault::msg("tls: internal error: no connection").to_io());
-                };
-                done += c.writer().write(&buf[done..end])?;
-            }
-            if let Err(f) = self.flush(&mut out) {
-                return if done > 0 { Ok(done) } else { Err(f.to_io()) };
-            }
-            if buf.is_empty() {
-                break;
-            }
-        }
-        drop(out);
-        if self.state().wants_write() {
-            self.flush_soon();
-        }
-        Ok(done)
-    }
-
-    /// Reads exactly `buf.len()` bytes. Go: `io.ReadFull(conn, buf)`.
-    ///
-    /// ```
-    /// # use gonet::crypto::tls;
-    /// # let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
-    /// # let cert = gonet::crypto::tls::x509_key_pair(ck.cert.pem().as_bytes(), ck.signing_key.serialize_pem().as_bytes()).unwrap();
-    /// # let mut pool = gonet::crypto::x509::CertPool::new();
-    /// # pool.append_certs_from_pem(ck.cert.pem().as_bytes());
-    /// # let ln = tls::listen("tcp", "127.0.0.1:0", &tls::Config { certificates: vec![cert], ..Default::default() }).unwrap();
-    /// # let addr = ln.addr().to_string();
-    /// # let h = gonet::go!(move || { let c = ln.accept().unwrap(); c.write(b"he").unwrap(); c.write(b"llo").unwrap(); });
-    /// # let cfg = tls::Config { root_cas: Some(pool), server_name: "localhost".into(), ..Default::default() };
-    /// let conn = tls::dial("tcp", &addr, &cfg).unwrap();
-    /// let mut buf = [0u8; 5];
-    /// conn.read_full(&mut buf).unwrap();
-    /// assert_eq!(&buf, b"hello");
-    /// # h.join().unwrap();
-    /// ```
-    pub fn read_full(&self, buf: &mut [u8]) -> io::Result<()> {
-        (&mut &*self).read_exact(buf)
     }
 
     /// Sends close_notify (if the handshake is done and no write is in flight, within
@@ -736,57 +427,6 @@ impl Conn {
             }
         }
         self.inner.raw.close()
-    }
-
-    /// Go's `closeNotify`: the alert, once, with a write deadline of 5 s, after which
-    /// the write deadline is now (so nothing else can be written).
-    fn close_notify(&self, out: &mut Vec<u8>) -> Result<(), Fault> {
-        if self.inner.close_notify_sent.swap(true, Ordering::AcqRel) {
-            return Ok(());
-        }
-        let _ = self
-            .inner
-            .raw
-            .set_write_deadline(Some(Instant::now() + CLOSE_NOTIFY_TIMEOUT));
-        if let Some(c) = self.state().conn() {
-            c.send_close_notify();
-        }
-        let r = self.flush(out);
-        let _ = self.inner.raw.set_write_deadline(Some(Instant::now()));
-        r
-    }
-
-    /// Sends close_notify: the peer reads end of stream, this side can still read.
-    /// Later writes fail with `tls: protocol is shutdown`.
-    ///
-    /// Go: `conn.CloseWrite()`; before the handshake is done it fails with
-    /// `tls: CloseWrite called before handshake complete`. (As in Go, the TCP
-    /// connection itself stays open in both directions.)
-    ///
-    /// ```
-    /// # use gonet::crypto::tls;
-    /// # let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
-    /// # let cert = gonet::crypto::tls::x509_key_pair(ck.cert.pem().as_bytes(), ck.signing_key.serialize_pem().as_bytes()).unwrap();
-    /// # let mut pool = gonet::crypto::x509::CertPool::new();
-    /// # pool.append_certs_from_pem(ck.cert.pem().as_bytes());
-    /// # let ln = tls::listen("tcp", "127.0.0.1:0", &tls::Config { certificates: vec![cert], ..Default::default() }).unwrap();
-    /// # let addr = ln.addr().to_string();
-    /// # let h = gonet::go!(move || { let c = ln.accept().unwrap(); let mut v = Vec::new(); std::io::Read::read_to_end(&mut &c, &mut v).unwrap(); c.write(b"bye").unwrap(); v });
-    /// # let cfg = tls::Config { root_cas: Some(pool), server_name: "localhost".into(), ..Default::default() };
-    /// let conn = tls::dial("tcp", &addr, &cfg).unwrap();
-    /// conn.write(b"all of it").unwrap();
-    /// conn.close_write().unwrap();
-    /// let mut buf = [0u8; 3];
-    /// conn.read_full(&mut buf).unwrap(); // the reading side still works
-    /// assert_eq!(&buf, b"bye");
-    /// # assert_eq!(h.join().unwrap(), b"all of it");
-    /// ```
-    pub fn close_write(&self) -> io::Result<()> {
-        if !self.inner.hs_done.load(Ordering::Acquire) {
-            return Err(Fault::msg("tls: CloseWrite called before handshake complete").to_io());
-        }
-        let mut out = self.wturn();
-        self.close_notify(&mut out).map_err(|f| f.to_io())
     }
 
     /// What the handshake negotiated (defaults before it completes).
@@ -1012,37 +652,5 @@ impl fmt::Debug for Conn {
                 &self.inner.hs_done.load(Ordering::Relaxed),
             )
             .finish()
-    }
-}
-
-impl Read for Conn {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        Conn::read(self, buf)
-    }
-}
-
-impl Read for &Conn {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        Conn::read(self, buf)
-    }
-}
-
-impl Write for Conn {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        Conn::write(self, buf)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Write for &Conn {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        Conn::write(self, buf)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
     }
 }
