@@ -288,7 +288,8 @@ fn spinners_leave_the_rest_served(mode: &str, spinners: usize) {
     assert!(p99(&lat) < P99_BOUND, "p99 {:?}", p99(&lat));
     assert!(
         trip(&mut before, "after").is_some(),
-        "a connection opened before the spin is no longer served"
+        "a connection opened before the spin is no longer served; stderr: {}",
+        child.stderr_text()
     );
     child.send("stats");
     let stats = child.expect_line("STATS ", Duration::from_secs(10));

@@ -77,6 +77,11 @@ pub(crate) fn wait_readable(input: &mut Input, out: &mut ConnOut) {
     out.bw = s.bw;
 }
 
+// Not inlined (like every thread-local reader that runs in a coroutine): inlined into
+// `wait_readable`, the address of this thread's POOL computed before the park could be
+// used after the coroutine resumed on another worker, and two threads would share one
+// RefCell.
+#[inline(never)]
 fn put(s: Set) {
     // A set past the limit (or on a thread that is exiting) goes back to the allocator.
     let _ = POOL.try_with(|pool| {
@@ -87,6 +92,8 @@ fn put(s: Set) {
     });
 }
 
+// Not inlined: see `put`.
+#[inline(never)]
 fn get() -> Set {
     let pooled = POOL.try_with(|pool| pool.borrow_mut().pop()).ok().flatten();
     pooled.unwrap_or_else(|| Set {
