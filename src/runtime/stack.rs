@@ -258,20 +258,70 @@ pub fn __current_stack() -> Option<(usize, usize)> {
     let here = 0u8;
     let sp = std::hint::black_box(&here) as *const u8 as usize;
     let bytes = configured_stack_bytes();
-    locate(local, sp, 4 * SCAN_BASE, bytes).map(|bottom| (bottom, bottom + bytes))
+    locate(local, sp, 4 * SCAN_BASE, bytes, Reads::Direct).map(|bottom| (bottom, bottom + bytes))
 }
 
 /// The stack of the coroutine running on this thread, `(bottom, top)`, found from `sp`,
 /// a stack pointer inside it (a signal handler's interrupted one); `None` outside a
 /// coroutine or for a stack gonet does not manage. Async-signal-safe: it reads
-/// generator's thread-local context and the stack, nothing else.
+/// generator's thread-local context and, through [`Reads::Probed`], the words above `sp`.
+///
+/// The signal can land in the middle of a context switch (generator's `swap_registers`),
+/// where `sp` is already on the thread's own stack while generator's thread-local still
+/// names the coroutine: a plain scan up from there runs off the top of that stack into
+/// unmapped memory or a guard page, and faults inside the handler (seen in
+/// tests/pipe.rs, about 1 run in 60, as a SIGSEGV of the whole test process).
 pub(super) fn running_stack(sp: usize) -> Option<(usize, usize)> {
     let local = generator::get_local_data() as usize;
     if local == 0 || sp == 0 {
         return None;
     }
     let bytes = configured_stack_bytes();
-    locate(local, sp, bytes, bytes).map(|bottom| (bottom, bottom + bytes))
+    locate(local, sp, bytes, bytes, Reads::Probed).map(|bottom| (bottom, bottom + bytes))
+}
+
+/// How [`locate`] reads the words it looks at.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reads {
+    /// Plain loads: the caller runs on the coroutine's own stack, so every word between
+    /// its frame and generator's context is mapped.
+    Direct,
+    /// Each word through `process_vm_readv` on this process, which fails with `EFAULT`
+    /// where a load would fault (unmapped memory, a guard page): for a signal handler,
+    /// whose interrupted stack pointer may not be on the coroutine's stack at all. Only
+    /// the fast path (one word per page) runs this way; without a learnt
+    /// [`CONTEXT_OFFSET`] the stack is not located.
+    Probed,
+}
+
+impl Reads {
+    fn word(self, addr: usize) -> Option<usize> {
+        match self {
+            // SAFETY: `Direct` is used only where [addr, addr + 8) is on the caller's own
+            // stack, below generator's context (see `locate`'s callers).
+            Reads::Direct => Some(unsafe { std::ptr::read_volatile(addr as *const usize) }),
+            Reads::Probed => probe_word(addr),
+        }
+    }
+}
+
+/// The word at `addr`, or `None` if reading it would fault. Async-signal-safe (two
+/// system calls, no lock, no allocation).
+fn probe_word(addr: usize) -> Option<usize> {
+    let mut out = 0usize;
+    let word = size_of::<usize>();
+    let local = libc::iovec {
+        iov_base: (&raw mut out).cast(),
+        iov_len: word,
+    };
+    let remote = libc::iovec {
+        iov_base: addr as *mut libc::c_void,
+        iov_len: word,
+    };
+    // SAFETY: the kernel writes at most `word` bytes into `out` and reads `addr` on our
+    // behalf, failing with EFAULT instead of faulting; getpid has no preconditions.
+    let n = unsafe { libc::process_vm_readv(libc::getpid(), &local, 1, &remote, 1, 0) };
+    (n == word as isize).then_some(out)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -308,7 +358,7 @@ pub(crate) fn enter(scan: usize) -> Option<Frame> {
     let here = 0u8;
     let sp = std::hint::black_box(&here) as *const u8 as usize;
     let bytes = configured_stack_bytes();
-    let Some(bottom) = locate(local, sp, scan, bytes) else {
+    let Some(bottom) = locate(local, sp, scan, bytes, Reads::Direct) else {
         UNMANAGED.fetch_add(1, Ordering::Relaxed);
         return None;
     };
@@ -339,21 +389,17 @@ pub(crate) fn enter(scan: usize) -> Option<Frame> {
 
 /// Finds generator's context above `sp` by its `local_data` word, and returns the stack's
 /// bottom from the context's `stack_guard`, checked against `bytes`.
-fn locate(local: usize, sp: usize, scan: usize, bytes: usize) -> Option<usize> {
+fn locate(local: usize, sp: usize, scan: usize, bytes: usize, reads: Reads) -> Option<usize> {
     let page = page_size();
     let word = size_of::<usize>();
     // The context's own checks: its stack bottom is page-aligned, below this frame, the
     // stack is `bytes` long, and its `end` (the bump allocator's low mark) is between this
     // frame and the context.
     let check = |p: usize, top: usize| -> Option<usize> {
-        // SAFETY: p and the two words after it lie between this frame and the top of the
-        // stack (the callers only pass such p), all mapped.
-        let (bottom, end) = unsafe {
-            (
-                std::ptr::read_volatile((p + LOCAL_DATA_TO_GUARD) as *const usize),
-                std::ptr::read_volatile((p + LOCAL_DATA_TO_GUARD + word) as *const usize),
-            )
-        };
+        // p and the two words after it lie between this frame and the top of the stack
+        // (the callers only pass such p): mapped, for `Reads::Direct`.
+        let bottom = reads.word(p + LOCAL_DATA_TO_GUARD)?;
+        let end = reads.word(p + LOCAL_DATA_TO_GUARD + word)?;
         (bottom % page == 0
             && bottom < sp
             && top.checked_sub(bottom) == Some(bytes)
@@ -369,9 +415,10 @@ fn locate(local: usize, sp: usize, scan: usize, bytes: usize) -> Option<usize> {
         let mut top = (sp | (page - 1)) + 1;
         while top <= limit + page {
             if let Some(p) = top.checked_sub(offset).filter(|&p| p > sp) {
-                // SAFETY: top is at most this stack's top (the loop stops at the first
-                // match, which is the real top), so p is inside the stack.
-                if unsafe { std::ptr::read_volatile(p as *const usize) } == local {
+                // top is at most this stack's top (the loop stops at the first match,
+                // which is the real top), so p is inside the stack; a probed read that
+                // fails means `sp` was not on a coroutine's stack.
+                if reads.word(p)? == local {
                     if let Some(bottom) = check(p, top) {
                         return Some(bottom);
                     }
@@ -379,6 +426,9 @@ fn locate(local: usize, sp: usize, scan: usize, bytes: usize) -> Option<usize> {
             }
             top += page;
         }
+    }
+    if reads == Reads::Probed {
+        return None;
     }
     // Full scan, word by word from this frame up.
     let mut p = (sp + word) & !(word - 1);
@@ -1121,3 +1171,7 @@ pub(crate) fn run<T>(frame: Option<Frame>, f: impl FnOnce() -> T) -> T {
     }
     result
 }
+
+#[cfg(test)]
+#[path = "stack_test.rs"]
+mod tests;
