@@ -405,41 +405,33 @@ impl NetFd {
     /// One read attempt: data, end of stream, or `ErrorKind::WouldBlock` (a plain
     /// error: nothing failed) when nothing is there yet.
     pub(crate) fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        let _held = self
-            .rwlock(Dir::Read)
-            .map_err(|f| self.op_error("read", f))?;
-        self.check(Dir::Read)
-            .map_err(|f| self.op_error("read", f))?;
-        loop {
-            match sys_read(self.sock.as_raw_fd(), buf) {
-                Ok(n) => {
-                    if n > 0 && n < buf.len() {
-                        self.note_drained();
-                    }
-                    return Ok(n);
-                }
-                Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => {
-                    self.note_drained();
-                    return Err(e);
-                }
-                Err(e) if e.raw_os_error() == Some(libc::EINTR) => {}
-                Err(e) => return Err(self.op_error("read", Fail::Sys("read", e))),
-            }
-        }
+        let (fd, room) = (self.sock.as_raw_fd(), buf.len());
+        self.try_read_with(room, || sys_read(fd, buf))
     }
 
     /// [`try_read`](NetFd::try_read) into several buffers, filled in order (one
     /// `readv`): crypto/tls reads into rustls's buffer and, past what that has room for,
     /// into its own.
     pub(crate) fn try_read_vectored(&self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+        let room: usize = bufs.iter().map(|b| b.len()).sum();
+        self.try_read_with(room, || (&*self.sock).read_vectored(bufs))
+    }
+
+    /// One read attempt by `read` into `room` bytes, under the read lock: what `try_read`
+    /// and `try_read_vectored` share. A short read or EAGAIN notes the drained hint, as
+    /// [`read`](NetFd::read) does.
+    fn try_read_with(
+        &self,
+        room: usize,
+        mut read: impl FnMut() -> io::Result<usize>,
+    ) -> io::Result<usize> {
         let _held = self
             .rwlock(Dir::Read)
             .map_err(|f| self.op_error("read", f))?;
         self.check(Dir::Read)
             .map_err(|f| self.op_error("read", f))?;
-        let room: usize = bufs.iter().map(|b| b.len()).sum();
         loop {
-            match (&*self.sock).read_vectored(bufs) {
+            match read() {
                 Ok(n) => {
                     if n > 0 && n < room {
                         self.note_drained();
