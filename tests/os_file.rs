@@ -435,6 +435,20 @@ fn many_coroutines_read_one_file_at_once() {
     os::remove(f.name()).unwrap();
 }
 
+/// Whether a thread of this process is in read(2) on `fd` now: /proc/self/task/TID/syscall
+/// starts with the call's number and its first argument in hex.
+fn in_read_of(fd: i32) -> bool {
+    let want = format!("{} {:#x} ", libc::SYS_read, fd);
+    std::fs::read_dir("/proc/self/task")
+        .map(|tasks| {
+            tasks.filter_map(Result::ok).any(|t| {
+                std::fs::read_to_string(t.path().join("syscall"))
+                    .is_ok_and(|s| s.starts_with(&want))
+            })
+        })
+        .unwrap_or(false)
+}
+
 #[test]
 fn close_while_a_read_waits_releases_the_descriptor_after_it() {
     let dir = util::TempDir::new("fifo-close");
@@ -457,11 +471,10 @@ fn close_while_a_read_waits_releases_the_descriptor_after_it() {
             r.map(|n| String::from_utf8_lossy(&buf[..n]).into_owned())
         ));
     });
-    // Let the read reach read(2): nothing to wait on, so bound a poll.
-    assert!(util::eventually(
-        Duration::from_secs(10),
-        || gonet::runtime::blocking_threads() >= 1
-    ));
+    // Let the read reach read(2) on a pool thread (a thread that merely exists may not
+    // have taken the descriptor yet, and a close before that releases it at once):
+    // nothing to wait on, so bound a poll of the threads' system calls.
+    assert!(util::eventually(Duration::from_secs(10), || in_read_of(fd)));
     f.close().unwrap();
     assert_eq!(f.fd(), -1);
     assert!(os::is_closed(&f.read(&mut [0u8; 1]).unwrap_err()));
