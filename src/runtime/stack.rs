@@ -158,23 +158,32 @@ fn mprotect_forced() -> bool {
     })
 }
 
-/// Whether `madvise(MADV_GUARD_INSTALL)` works here, tried on a mapping of our own.
-fn probe_guard_markers() -> bool {
-    let page = page_size();
-    // SAFETY: a fresh private anonymous mapping, used for nothing but this probe and
-    // unmapped before returning.
-    unsafe {
-        let p = libc::mmap(
+/// A fresh private anonymous read-write mapping of `len` bytes, or `None`.
+fn map_anonymous(len: usize) -> Option<*mut libc::c_void> {
+    // SAFETY: a new mapping at an address of the kernel's choosing touches no existing
+    // memory.
+    let p = unsafe {
+        libc::mmap(
             std::ptr::null_mut(),
-            2 * page,
+            len,
             libc::PROT_READ | libc::PROT_WRITE,
             libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
             -1,
             0,
-        );
-        if p == libc::MAP_FAILED {
-            return false;
-        }
+        )
+    };
+    (p != libc::MAP_FAILED).then_some(p)
+}
+
+/// Whether `madvise(MADV_GUARD_INSTALL)` works here, tried on a mapping of our own.
+fn probe_guard_markers() -> bool {
+    let page = page_size();
+    let Some(p) = map_anonymous(2 * page) else {
+        return false;
+    };
+    // SAFETY: `p` is our own fresh mapping, used for nothing but this probe and unmapped
+    // before returning.
+    unsafe {
         let ok = libc::madvise(p, page, MADV_GUARD_INSTALL) == 0;
         libc::munmap(p, 2 * page);
         ok

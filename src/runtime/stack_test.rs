@@ -5,23 +5,11 @@ use super::*;
 /// Two fresh pages: the first read-write, the second `PROT_NONE` (a guard).
 fn page_then_guard() -> usize {
     let page = page_size();
-    // SAFETY: a fresh anonymous mapping; nothing else refers to it.
-    unsafe {
-        let p = libc::mmap(
-            std::ptr::null_mut(),
-            2 * page,
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-            -1,
-            0,
-        );
-        assert_ne!(p, libc::MAP_FAILED, "mmap");
-        assert_eq!(
-            libc::mprotect(p.cast::<u8>().add(page).cast(), page, libc::PROT_NONE),
-            0
-        );
-        p as usize
-    }
+    let p = map_anonymous(2 * page).expect("mmap");
+    // SAFETY: `p` is our own fresh mapping; nothing else refers to it.
+    let guarded = unsafe { libc::mprotect(p.cast::<u8>().add(page).cast(), page, libc::PROT_NONE) };
+    assert_eq!(guarded, 0, "mprotect");
+    p as usize
 }
 
 #[test]
