@@ -269,7 +269,15 @@ const P99_BOUND: Duration = Duration::from_millis(250);
 fn spinners_leave_the_rest_served(mode: &str, spinners: usize) {
     let (mut child, addr) = start(mode, "");
     let mut before = connect(&addr);
+    // Two trips before the spin. A connection's first park registers it with its
+    // worker's poller, and the registration reports the socket writable at that worker's
+    // next poll: one wake-up of the parked handler that nothing asked for. Were it to
+    // come in the same poll as a spinner's, may would queue it behind the spinner, and
+    // with every worker stuck nobody could take it from there (the limitation
+    // docs/PORTING.md states). By the second answer that wake-up has come and gone, so
+    // what is asserted below is what gonet promises: an idle connection stays served.
     assert!(trip(&mut before, "before").is_some());
+    assert!(trip(&mut before, "before again").is_some());
     let _spinning: Vec<TcpStream> = (0..spinners).map(|_| misbehave(&addr, "SPIN")).collect();
     // No wait for the watchdog: the first connections come while it has not noticed yet.
     let (answered, lat) = fresh_connections(&addr, 1000);
@@ -291,12 +299,33 @@ fn spinners_leave_the_rest_served(mode: &str, spinners: usize) {
         "a connection opened before the spin is no longer served; stderr: {}",
         child.stderr_text()
     );
-    child.send("stats");
-    let stats = child.expect_line("STATS ", Duration::from_secs(10));
-    assert_eq!(
-        stats,
-        format!("spinning={spinners} reports={spinners}"),
-        "stats {stats:?}; stderr: {}",
+    // Every spinner is reported, and in the end exactly the spinners' threads count as
+    // stuck. sysmon judges a thread once it has had the CPU for half of SPIN_AFTER (or
+    // slept that long in one system call): a spinner that a rescue thread runs competes
+    // for the two cores with both spinning workers, so on a loaded machine its report
+    // can come after the 1,000 connections. With two spinners on two cores the machine
+    // is overloaded by design, and a rescue thread that waits that long for a core or
+    // for a lock a preempted thread holds is reported too, for as long as it waits:
+    // with one spinner, exactly one report; with two, at least one per spinner.
+    let mut stats = String::new();
+    let judged = format!("spinning={spinners} ");
+    util::eventually(Duration::from_secs(10), || {
+        child.send("stats");
+        stats = child.expect_line("STATS ", Duration::from_secs(10));
+        stats.starts_with(&judged)
+    });
+    let reports: usize = stats
+        .rsplit_once("reports=")
+        .and_then(|(_, n)| n.parse().ok())
+        .unwrap_or(0);
+    let reported = if spinners == 1 {
+        reports == 1
+    } else {
+        reports >= spinners
+    };
+    assert!(
+        stats.starts_with(&judged) && reported,
+        "stats {stats:?} (want spinning={spinners}, one report per spinner); stderr: {}",
         child.stderr_text()
     );
     assert!(child.alive());
