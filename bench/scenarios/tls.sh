@@ -37,6 +37,18 @@ server_cmd_tls() {
 # 10 ms ticks, too coarse for a 64 MiB echo of about 100 ms).
 tls_cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f", s }'; }
 
+# Each thread's "TID RUN_NS WAIT_NS" so far (schedstat: time on a CPU, time runnable
+# but waiting for one). tls_busiest_wait BEFORE AFTER: the wait, in ms, of the thread
+# that ran most in between (the one carrying the echo; a sum over threads would add the
+# waits of monitor threads that only wake now and then): on a shared or pinned core,
+# what sets the bulk rate besides the CPU.
+tls_sched() { for t in /proc/"$1"/task/*; do echo "${t##*/} $(cut -d' ' -f1,2 "$t"/schedstat 2>/dev/null)"; done; }
+tls_busiest_wait() {
+    awk 'NR == FNR { r[$1] = $2; w[$1] = $3; next }
+        { d = $2 - r[$1]; if (d > best) { best = d; wait = $3 - w[$1] } }
+        END { printf "%.1f", wait / 1e6 }' <(echo "$1") <(echo "$2")
+}
+
 # tls_hs PID [-resume]: one handshake run against PORT; prints tlsload's line, then the
 # server's CPU per handshake in µs.
 tls_hs() {
@@ -49,13 +61,14 @@ tls_hs() {
     awk -v a="$t0" -v b="$t1" -v line="$out" 'BEGIN { split(line, f, /[ =]/); n = f[2]; if (n > 0) printf "%.1f\n", (b - a) / 1e3 / n; else print "nan" }'
 }
 
-# tls_bulk PID PORT CONNS: one 64 MiB echo; prints "MIB_PER_S SERVER_CPU_MS".
+# tls_bulk PID PORT CONNS: one 64 MiB echo; prints "MIB_PER_S SERVER_CPU_MS
+# SERVER_WAIT_MS" (the last: the run-queue wait of its busiest thread).
 tls_bulk() {
-    local t0 t1 out
-    t0=$(tls_cpu_ns "$1")
+    local t0 t1 s0 s1 out
+    t0=$(tls_cpu_ns "$1") s0=$(tls_sched "$1")
     out=$(timeout 120 "${TLS_LOAD[@]}" bulk -addr "127.0.0.1:$2" -ca "$WORK/tls/ca.pem" -mib 64 -conns "$3") || return 1
-    t1=$(tls_cpu_ns "$1")
-    awk -v a="$t0" -v b="$t1" -v r="$(tls_field mib_per_s "$out")" 'BEGIN { printf "%s %.1f\n", r, (b - a) / 1e6 }'
+    t1=$(tls_cpu_ns "$1") s1=$(tls_sched "$1")
+    awk -v a="$t0" -v b="$t1" -v w="$(tls_busiest_wait "$s0" "$s1")" -v r="$(tls_field mib_per_s "$out")" 'BEGIN { printf "%s %.1f %s\n", r, (b - a) / 1e6, w }'
 }
 
 # The median of the numbers on stdin (one a line).
@@ -113,7 +126,7 @@ run_tls() {
                 continue
             fi
             local h1 h2 r1 r2
-            log "tls $key r$r bulk turns (MiB/s, server CPU ms): 1 conn: $(paste -sd, <<<"${bulk[$key.1]%$'\n'}"); 4 conns: $(paste -sd, <<<"${bulk[$key.4]%$'\n'}")"
+            log "tls $key r$r bulk turns (MiB/s, server CPU ms, run-queue wait ms of its busiest thread): 1 conn: $(paste -sd, <<<"${bulk[$key.1]%$'\n'}"); 4 conns: $(paste -sd, <<<"${bulk[$key.4]%$'\n'}")"
             h1=$(head -1 <<<"${hs[$key]}") h2=$(tail -1 <<<"${hs[$key]}")
             r1=$(head -1 <<<"${res[$key]}") r2=$(tail -1 <<<"${res[$key]}")
             record tls "$key" "$r" "hs_per_s=$(tls_field hs_per_s "$h1") srv_cpu_us_per_hs=$h2 hs_errors=$(tls_field errors "$h1") resumed_per_s=$(tls_field hs_per_s "$r1") resumed=$(tls_field resumed "$r1") srv_cpu_us_per_resumed=$r2 mib_per_s=$(awk NF <<<"${bulk[$key.1]}" | cut -d' ' -f1 | tls_median) srv_cpu_ms_bulk=$(awk NF <<<"${bulk[$key.1]}" | cut -d' ' -f2 | tls_median) mib4_per_s=$(awk NF <<<"${bulk[$key.4]}" | cut -d' ' -f1 | tls_median) srv_cpu_ms_bulk4=$(awk NF <<<"${bulk[$key.4]}" | cut -d' ' -f2 | tls_median) bulk_reps=$TLS_BULK_REPS"
