@@ -57,6 +57,11 @@
 
 mod stack;
 mod stack_exit;
+mod stack_guard;
+mod stack_locate;
+mod stack_overflow;
+mod stack_pool;
+mod stack_spawn;
 #[doc(hidden)]
 pub use self::stack::{__current_stack, __stack_stats, StackStats};
 pub use self::stack::{SpawnError, StackGuard, stack_guard};
