@@ -182,7 +182,7 @@ pub(crate) fn init() {
         if config.get_stack_size() == 0x1000 {
             config.set_stack_size(DEFAULT_STACK_SIZE / std::mem::size_of::<usize>());
         }
-        stack::init_pool_estimate();
+        stack::init_pool();
         let value = std::env::var_os("GOMAXPROCS").unwrap_or_default();
         if value.is_empty() {
             return;

@@ -66,7 +66,7 @@ pub(super) use super::stack_guard::{configured_stack_bytes, page_size};
 pub use super::stack_locate::__current_stack;
 pub(super) use super::stack_locate::running_stack;
 pub(super) use super::stack_overflow::fault_sp;
-pub(super) use super::stack_pool::init_pool_estimate;
+pub(super) use super::stack_pool::init_pool;
 pub use super::stack_spawn::SpawnError;
 pub(super) use super::stack_spawn::{address_space_limit, address_space_used};
 pub(crate) use super::stack_spawn::{scan_hint, spawn};
@@ -355,6 +355,18 @@ impl Drop for Frame {
             super::stack_exit::left();
         }
     }
+}
+
+/// The body of a coroutine that warms may's pool (`stack_pool::warm`): its guard is
+/// converted (by `enter`, before the next stack is mapped), it parks until the warm-up
+/// lets it go, and it ends with the sentinel and gonet's mark back, so the next user of
+/// its stack finds it converted. Its sentinel page is not released: it would be written
+/// back at once.
+pub(super) fn hold_for_pool(scan: usize) {
+    let _ended = Ended; // dropped after `frame`
+    let frame = enter(scan);
+    may::coroutine::park();
+    drop(frame);
 }
 
 /// Dropped last in a gonet coroutine: its stack is about to go back to may's pool (if the
