@@ -209,9 +209,9 @@ fn a_million_coroutines_park_and_finish_on_default_sysctls() {
     let max = field(parked, "max_map_count");
     let maps = field(parked, "maps");
     if lightweight {
-        // A million coroutines in a few thousand mappings (measured: 80-120, with may's
+        // A million coroutines in a hundred mappings or so (measured: 105, with may's
         // pool warmed by gonet; may's own prefill was 2,000 mappings that never merge).
-        assert!(maps <= 4096, "{maps} mappings for {n} coroutines: {parked}");
+        assert!(maps <= 1024, "{maps} mappings for {n} coroutines: {parked}");
         // One resident page per parked coroutine, plus may's bookkeeping: at most
         // 4.5 KiB.
         let rss = field(parked, "rss_per");
@@ -688,7 +688,12 @@ fn generator_stack_layout_is_what_gonet_expects() {
             gonet::go!(|| std::hint::black_box(0)).join().unwrap();
         }
         let stats0 = gonet::runtime::__stack_stats();
-        assert_eq!(stats0.converted, warm.converted, "{warm:?} {stats0:?}");
+        // (A stack whose warm-up coroutine was still on its way into the pool when the
+        // round began is a new one, converted: a few at most.)
+        assert!(
+            stats0.converted - warm.converted < 10,
+            "{warm:?} {stats0:?}"
+        );
         for _ in 0..1000 {
             gonet::go!(|| std::hint::black_box(1)).join().unwrap();
         }

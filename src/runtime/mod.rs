@@ -406,7 +406,7 @@ pub fn max_map_count() -> Option<usize> {
 /// The memory mappings this process has now (the lines of `/proc/self/maps`). With
 /// mprotect guards each live or pooled coroutine accounts for [`MAPS_PER_COROUTINE`] of
 /// them; with lightweight guards neighbouring stacks share one (a million parked
-/// coroutines measured about 2,100 mappings in all).
+/// coroutines measured about 105 mappings in all).
 ///
 /// ```
 /// assert!(gonet::runtime::map_count().unwrap() > 0);

@@ -20,9 +20,9 @@
 //!   mapping's `anon_vma` at its first fault, from a compatible neighbour), so the
 //!   conversion runs on the spawning thread: every gonet spawn starts the coroutine there
 //!   (`proc::spawn`, may's `spawn_local`) and [`enter`] is its first call. Measured:
-//!   1,000,000 parked coroutines in about 2,100 mappings (the rest of the process's
-//!   included). On older kernels the `mprotect`
-//!   guard stays (two mappings per stack: see [`super::max_map_count`]).
+//!   1,000,000 parked coroutines in about 105 mappings (the rest of the process's
+//!   included; may's pool is warmed the same way, `stack_pool.rs`). On older kernels the
+//!   `mprotect` guard stays (two mappings per stack: see [`super::max_map_count`]).
 //! - **The sentinel page is released** once the coroutine runs (`MADV_DONTNEED` on the
 //!   pages below its first frame, which also frees what the stack's previous user left
 //!   there), and the sentinel is written back when the coroutine ends, before may looks
@@ -56,7 +56,7 @@ use std::io;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::stack_guard::{GUARD_KIND, MADV_GUARD_INSTALL};
-use super::stack_locate::{Reads, locate};
+use super::stack_locate::locate_running;
 use super::stack_overflow::install_overflow_handler;
 use super::stack_pool::POOL_ESTIMATE;
 
@@ -141,26 +141,21 @@ pub(crate) struct Frame {
     /// Whether the coroutine waited for its turn to leave (see `stack_exit`).
     gated: bool,
 }
+
 /// Locates the running coroutine's stack from one of its frames, converts its guard if it
 /// is new and installs the overflow handler; `None` outside a coroutine, or for a stack
 /// gonet does not recognise (left exactly as generator made it). `scan` bounds how far
 /// above this frame generator's context may be.
 #[inline(never)]
 pub(crate) fn enter(scan: usize) -> Option<Frame> {
-    let local = generator::get_local_data() as usize;
-    if local == 0 {
-        return None;
-    }
-    let here = 0u8;
-    let sp = std::hint::black_box(&here) as *const u8 as usize;
-    let bytes = configured_stack_bytes();
-    let Some(bottom) = locate(local, sp, scan, bytes, Reads::Direct) else {
+    let Some(bottom) = locate_running(scan)? else {
         UNMANAGED.fetch_add(1, Ordering::Relaxed);
         return None;
     };
     let words = bottom as *const usize;
-    // SAFETY: `locate` checked that [bottom, bottom + bytes) is this coroutine's own stack
-    // (generator's context says so); its lowest words are mapped and readable.
+    // SAFETY: `locate_running` checked that [bottom, bottom + the stack size) is this
+    // coroutine's own stack (generator's context says so); its lowest words are mapped
+    // and readable.
     let (sentinel, marked) = unsafe {
         (
             (0..SENTINEL_WORDS).all(|i| std::ptr::read_volatile(words.add(i)) == SENTINEL),

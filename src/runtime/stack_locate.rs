@@ -22,14 +22,29 @@ pub(super) const SCAN_BASE: usize = 8192;
 #[doc(hidden)]
 #[inline(never)]
 pub fn __current_stack() -> Option<(usize, usize)> {
+    let bottom = locate_running(4 * SCAN_BASE)??;
+    Some((bottom, bottom + configured_stack_bytes()))
+}
+
+/// The bottom of the running coroutine's stack, found from this call's frame, with
+/// generator's context at most `scan` bytes above it: `None` outside a coroutine,
+/// `Some(None)` for a stack gonet does not recognise. Plain reads: call it on the
+/// coroutine's own stack (its first frames: `stack::enter`).
+#[inline(never)]
+pub(super) fn locate_running(scan: usize) -> Option<Option<usize>> {
     let local = generator::get_local_data() as usize;
     if local == 0 {
         return None;
     }
     let here = 0u8;
     let sp = std::hint::black_box(&here) as *const u8 as usize;
-    let bytes = configured_stack_bytes();
-    locate(local, sp, 4 * SCAN_BASE, bytes, Reads::Direct).map(|bottom| (bottom, bottom + bytes))
+    Some(locate(
+        local,
+        sp,
+        scan,
+        configured_stack_bytes(),
+        Reads::Direct,
+    ))
 }
 
 /// The stack of the coroutine running on this thread, `(bottom, top)`, found from `sp`,
@@ -53,7 +68,7 @@ pub(super) fn running_stack(sp: usize) -> Option<(usize, usize)> {
 
 /// How [`locate`] reads the words it looks at.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub(super) enum Reads {
+enum Reads {
     /// Plain loads: the caller runs on the coroutine's own stack, so every word between
     /// its frame and generator's context is mapped.
     Direct,
@@ -102,13 +117,7 @@ pub(super) static CONTEXT_OFFSET: AtomicUsize = AtomicUsize::new(0);
 
 /// Finds generator's context above `sp` by its `local_data` word, and returns the stack's
 /// bottom from the context's `stack_guard`, checked against `bytes`.
-pub(super) fn locate(
-    local: usize,
-    sp: usize,
-    scan: usize,
-    bytes: usize,
-    reads: Reads,
-) -> Option<usize> {
+fn locate(local: usize, sp: usize, scan: usize, bytes: usize, reads: Reads) -> Option<usize> {
     let page = page_size();
     let word = size_of::<usize>();
     // The context's own checks: its stack bottom is page-aligned, below this frame, the

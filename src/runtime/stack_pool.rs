@@ -17,6 +17,8 @@
 //! there, and a one-off spawn costs no system call from the first.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use may::coroutine::Builder;
 
@@ -40,6 +42,53 @@ const START_POOL: usize = 1;
 /// resident pages for as long as it sits in the pool).
 const WARM_MAX: usize = 1000;
 
+/// How long [`warm`], on a plain thread, waits for the warmed coroutines to end (they
+/// run on the workers, which are idle at start unless the program already keeps them busy).
+const WARM_WAIT: Duration = Duration::from_secs(1);
+
+/// The warmed coroutines that have ended, for [`warm`] to wait on: (ended, how many it
+/// waits for, `usize::MAX` until it does). Only the last one wakes it (one `futex` call,
+/// not one per coroutine).
+struct WarmEnded {
+    state: Mutex<(usize, usize)>,
+    cv: Condvar,
+}
+
+impl WarmEnded {
+    fn new() -> WarmEnded {
+        WarmEnded {
+            state: Mutex::new((0, usize::MAX)),
+            cv: Condvar::new(),
+        }
+    }
+
+    fn one(&self) {
+        let mut st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        st.0 += 1;
+        if st.0 >= st.1 {
+            self.cv.notify_all();
+        }
+    }
+
+    /// Until `n` have ended or `bound` has passed.
+    fn wait_for(&self, n: usize, bound: Duration) {
+        let end = Instant::now() + bound;
+        let mut st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        st.1 = n;
+        while st.0 < n {
+            let left = end.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            st = self
+                .cv
+                .wait_timeout(st, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+    }
+}
+
 /// Called once before may's scheduler starts (`runtime::init`): may fills its pool with
 /// [`START_POOL`] coroutines, not the capacity the program asked for, which [`warm`] sets
 /// back.
@@ -58,10 +107,11 @@ pub(super) fn take_pooled() -> bool {
 }
 
 /// Sets may's pool capacity back to what the program asked for (unless it set another
-/// meanwhile) and fills the pool with up to [`WARM_MAX`] converted stacks, on the calling
-/// thread; returns how many. Called once, when gonet's scheduler starts (`proc::start`),
+/// meanwhile) and fills the pool with up to [`WARM_MAX`] converted stacks, started on the
+/// calling thread; returns how many. Called once, when gonet's scheduler starts (`proc::start`),
 /// before the program's first spawn or socket goes on: an accept loop never waits for it.
-/// Measured (bench/PROFILE.md section 10): about 20 ms at start on this 2-core machine.
+/// It costs what may's prefill cost (a mapping and a guard per stack) plus the guard
+/// conversions the first thousand spawns paid after it (bench/PROFILE.md section 10).
 pub(crate) fn warm() -> usize {
     let want = POOL_CAPACITY.swap(usize::MAX, Ordering::Relaxed);
     let config = may::config();
@@ -76,13 +126,18 @@ pub(crate) fn warm() -> usize {
         return 0;
     }
     let scan = super::stack::scan_hint::<fn(), ()>();
+    let ended = Arc::new(WarmEnded::new());
     let mut held = Vec::with_capacity(n);
     for _ in 0..n {
         // The coroutine runs at once, here, until it parks: `enter` converts its guard
         // before the next stack is mapped.
         // SAFETY: the coroutine keeps no thread-local data across its park.
+        let theirs = ended.clone();
         let spawned = super::stack_spawn::quietly(|| unsafe {
-            Builder::new().spawn_local(move || super::stack::hold_for_pool(scan))
+            Builder::new().spawn_local(move || {
+                super::stack::hold_for_pool(scan);
+                theirs.one();
+            })
         });
         match spawned {
             Ok(Ok(h)) => held.push(h),
@@ -96,11 +151,16 @@ pub(crate) fn warm() -> usize {
     // may's scheduler exists now (the first spawn started it, if nothing had): the
     // capacity set back from here on is what the pool keeps as coroutines end.
     config.set_pool_capacity(want);
-    for h in &held {
+    // Let go, they end on the workers within moments; a plain thread (`main`, an accept
+    // loop's) waits for them, so that its first spawns find the pool full. Bounded, and
+    // not from a coroutine: this runs inside `proc::start`'s once-only initialisation,
+    // and a worker thread that blocks there (a may coroutine of the program's reaching
+    // `start` meanwhile) holds the ones queued on it.
+    for h in held {
         h.coroutine().unpark();
     }
-    for h in held {
-        let _ = h.join();
+    if !may::coroutine::is_coroutine() {
+        ended.wait_for(warmed, WARM_WAIT);
     }
     log::debug!("gonet: may's pool warmed with {warmed} converted stacks");
     warmed
