@@ -312,8 +312,14 @@ pub(crate) fn sched() -> Option<&'static Sched> {
 pub(crate) fn start() -> bool {
     static STARTED: OnceLock<bool> = OnceLock::new();
     *STARTED.get_or_init(|| match try_start() {
-        Ok(()) => true,
+        Ok(()) => {
+            // may's scheduler runs: fill its pool before the program goes on.
+            super::stack_pool::warm();
+            true
+        }
         Err(e) => {
+            // Its capacity back, at least (may fills the pool if it starts later).
+            super::stack_pool::warm();
             log::warn!("gonet: cannot start the spinning-coroutine watchdog: {e}; a coroutine that never parks will stall its worker");
             false
         }

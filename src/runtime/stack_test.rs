@@ -1,6 +1,8 @@
 //! Unit tests of the stack locator's reads (stack.rs): what a signal handler may touch.
 
 use super::*;
+use crate::runtime::stack_guard::map_anonymous;
+use crate::runtime::stack_locate::{CONTEXT_OFFSET, probe_word};
 
 /// Two fresh pages: the first read-write, the second `PROT_NONE` (a guard).
 fn page_then_guard() -> usize {
