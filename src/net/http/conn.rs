@@ -175,13 +175,14 @@ pub(crate) fn serve_conn(cfg: &Config, handler: &dyn Handler, conn: Conn, track:
                 }
             }
         }
-        // Go: w.reqBody.Close() in finishRequest, then shouldReuseConnection.
-        let closed_early = match shared.wire() {
+        // Go: w.reqBody.Close() in finishRequest, then shouldReuseConnection; and, under
+        // the same lock, whether the next (pipelined) request is buffered already.
+        let (closed_early, pending) = match shared.wire() {
             Some(mut wire) => {
                 Shared::close_body(&mut wire);
-                wire.body.early_close
+                (wire.body.early_close, !wire.input.buffered().is_empty())
             }
-            None => true,
+            None => (true, false),
         };
         let reuse = w.should_reuse_connection(closed_early);
         let limit_hit = w.request_body_limit_hit;
@@ -197,9 +198,6 @@ pub(crate) fn serve_conn(cfg: &Config, handler: &dyn Handler, conn: Conn, track:
         }
         // Keep answers to pipelined requests together: write them out only once the
         // input has nothing more buffered.
-        let pending = shared
-            .wire()
-            .is_some_and(|w| !w.input.buffered().is_empty());
         if !pending && out.flush().is_err() {
             return;
         }
