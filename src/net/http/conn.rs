@@ -108,7 +108,7 @@ pub(crate) fn serve_conn(cfg: &Config, handler: &dyn Handler, conn: Conn, track:
             req.remote_addr.clone_from(&remote);
         }
         let generation = shared.generation.load(Ordering::Acquire);
-        req.body = Body::server(shared.clone(), generation);
+        req.body.set_server(&shared, generation);
 
         // Go: the Expect check right after readRequest.
         let expects_continue = head.expect && req.expects_continue();
@@ -188,7 +188,11 @@ pub(crate) fn serve_conn(cfg: &Config, handler: &dyn Handler, conn: Conn, track:
         let limit_hit = w.request_body_limit_hit;
         let _ = w; // the writer's borrow of the connection ends here
         end_request(&shared);
-        req.body = Body::empty();
+        // The server's own body (now stale) stays for the next request to move on; one
+        // the handler put in its place goes now, as Go's would with its Request.
+        if !req.body.is_server_of(&shared) {
+            req.body = Body::empty();
+        }
         if !reuse {
             let _ = out.flush();
             if limit_hit || closed_early {
