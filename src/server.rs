@@ -168,15 +168,20 @@ impl ConnTrack {
     /// Marks the connection idle (between requests). Returns false if the server is
     /// shutting down: the caller should close the connection instead of waiting.
     pub(crate) fn set_idle(&self) -> bool {
-        let _ = self.state.compare_exchange(
-            CONN_ACTIVE,
-            CONN_IDLE,
-            Ordering::AcqRel,
-            Ordering::Acquire,
-        );
-        let _ =
-            self.state
-                .compare_exchange(CONN_NEW, CONN_IDLE, Ordering::AcqRel, Ordering::Acquire);
+        // Active (after a request) or new (before the first): one compare-and-swap
+        // when the first one matches, the usual case.
+        if self
+            .state
+            .compare_exchange(CONN_ACTIVE, CONN_IDLE, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            let _ = self.state.compare_exchange(
+                CONN_NEW,
+                CONN_IDLE,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            );
+        }
         !self.stopping.load(Ordering::Acquire)
     }
 

@@ -105,6 +105,30 @@ impl Body {
             limited: false,
         }
     }
+
+    /// Makes this the body of request `generation` on `shared`'s connection: the
+    /// handle the last request left is kept and moved on to the new generation, so a
+    /// request costs no reference-count round trip on the connection's `Shared`.
+    pub(crate) fn set_server(&mut self, shared: &Arc<Shared>, generation: u64) {
+        if let Inner::Server {
+            shared: s,
+            generation: g,
+        } = &mut self.inner
+        {
+            if Arc::ptr_eq(s, shared) {
+                *g = generation;
+                self.limited = false;
+                return;
+            }
+        }
+        *self = Body::server(shared.clone(), generation);
+    }
+
+    /// Whether this is a body the server made on `shared`'s connection (of any
+    /// generation: a stale one reads nothing).
+    pub(crate) fn is_server_of(&self, shared: &Arc<Shared>) -> bool {
+        matches!(&self.inner, Inner::Server { shared: s, .. } if Arc::ptr_eq(s, shared))
+    }
 }
 
 /// A body cut at `n` bytes: Go's `http.MaxBytesReader`. Reading past the limit fails

@@ -108,7 +108,7 @@ pub(crate) fn serve_conn(cfg: &Config, handler: &dyn Handler, conn: Conn, track:
             req.remote_addr.clone_from(&remote);
         }
         let generation = shared.generation.load(Ordering::Acquire);
-        req.body = Body::server(shared.clone(), generation);
+        req.body.set_server(&shared, generation);
 
         // Go: the Expect check right after readRequest.
         let expects_continue = head.expect && req.expects_continue();
@@ -175,19 +175,24 @@ pub(crate) fn serve_conn(cfg: &Config, handler: &dyn Handler, conn: Conn, track:
                 }
             }
         }
-        // Go: w.reqBody.Close() in finishRequest, then shouldReuseConnection.
-        let closed_early = match shared.wire() {
+        // Go: w.reqBody.Close() in finishRequest, then shouldReuseConnection; and, under
+        // the same lock, whether the next (pipelined) request is buffered already.
+        let (closed_early, pending) = match shared.wire() {
             Some(mut wire) => {
                 Shared::close_body(&mut wire);
-                wire.body.early_close
+                (wire.body.early_close, !wire.input.buffered().is_empty())
             }
-            None => true,
+            None => (true, false),
         };
         let reuse = w.should_reuse_connection(closed_early);
         let limit_hit = w.request_body_limit_hit;
         let _ = w; // the writer's borrow of the connection ends here
         end_request(&shared);
-        req.body = Body::empty();
+        // The server's own body (now stale) stays for the next request to move on; one
+        // the handler put in its place goes now, as Go's would with its Request.
+        if !req.body.is_server_of(&shared) {
+            req.body = Body::empty();
+        }
         if !reuse {
             let _ = out.flush();
             if limit_hit || closed_early {
@@ -197,9 +202,6 @@ pub(crate) fn serve_conn(cfg: &Config, handler: &dyn Handler, conn: Conn, track:
         }
         // Keep answers to pipelined requests together: write them out only once the
         // input has nothing more buffered.
-        let pending = shared
-            .wire()
-            .is_some_and(|w| !w.input.buffered().is_empty());
         if !pending && out.flush().is_err() {
             return;
         }

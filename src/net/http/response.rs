@@ -339,6 +339,9 @@ impl<'a> Response<'a> {
         } else {
             &self.c.handler_header
         });
+        if self.plain_head(&f, p, keep_alives) {
+            return;
+        }
         let hidden = |excl: Excluded, bit: u8| owned && excl.0 & bit != 0;
         let del = |excl: &mut Excluded, bit: u8, present: bool| {
             if owned || present {
@@ -501,11 +504,68 @@ impl<'a> Response<'a> {
             }
         }
 
-        // Go: writeStatusLine, header.WriteSubset, extraHeader.Write, CRLF.
+        self.put_head(
+            excl,
+            set_date,
+            set_content_length,
+            [set_content_type, set_connection, set_transfer_encoding],
+        );
+    }
+
+    /// `write_wire_header` for the answer nearly every request gets: a 200 with its
+    /// whole body in hand, to an HTTP/1.1 request without a body that keeps the
+    /// connection, from a handler that set none of the framing fields (Content-Length,
+    /// Transfer-Encoding, Connection). Go's decisions then come to one: a
+    /// Content-Length of `p`, nothing deleted, nothing closed. Returns false, having
+    /// written nothing, for anything else.
+    fn plain_head(&mut self, f: &WireFacts, p: &[u8], keep_alives: bool) -> bool {
+        let r = &self.req;
+        let plain = self.status == 200
+            && self.handler_done
+            && !p.is_empty()
+            && !r.is_head
+            && r.proto11
+            && !r.wants_close
+            && !r.wants10_keep_alive
+            && r.content_length == 0
+            && keep_alives
+            && !self.close_after_reply
+            && !f.te_present
+            && !f.cl_present
+            && !f.conn_present
+            && !self.shared.expect_continue.load(Ordering::Acquire);
+        if !plain {
+            return false;
+        }
+        self.content_length = p.len() as i64;
+        let ct = if f.ct_present || f.ce_nonempty {
+            ""
+        } else {
+            detect_content_type(p)
+        };
+        self.put_head(
+            Excluded::default(),
+            !f.date_present,
+            Some(p.len()),
+            [ct, "", ""],
+        );
+        true
+    }
+
+    /// Writes the header as decided. Go: writeStatusLine, header.WriteSubset,
+    /// extraHeader.Write (`extra`: Content-Type, Connection, Transfer-Encoding, each
+    /// written when not empty), CRLF.
+    fn put_head(
+        &mut self,
+        excl: Excluded,
+        set_date: bool,
+        set_content_length: Option<usize>,
+        extra: [&str; 3],
+    ) {
         let c = &mut *self.c;
         let out = &mut c.out;
-        write_status_line(out, self.req.proto11, code);
-        let hdr = if snap {
+        write_status_line(out, self.req.proto11, self.status);
+        let hdr = if self.snap {
             &c.cw_header
         } else {
             &c.handler_header
@@ -519,14 +579,12 @@ impl<'a> Response<'a> {
         if let Some(n) = set_content_length {
             push_content_length(out, n as u64);
         }
-        for (k, v) in [
-            ("Content-Type", set_content_type),
-            ("Connection", set_connection),
-            ("Transfer-Encoding", set_transfer_encoding),
-        ] {
+        for (k, v) in ["Content-Type: ", "Connection: ", "Transfer-Encoding: "]
+            .into_iter()
+            .zip(extra)
+        {
             if !v.is_empty() {
                 out.extend_from_slice(k.as_bytes());
-                out.extend_from_slice(b": ");
                 out.extend_from_slice(v.as_bytes());
                 out.extend_from_slice(b"\r\n");
             }

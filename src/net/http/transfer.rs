@@ -322,6 +322,12 @@ impl Shared {
     /// ran, so the caller knows the read deadline was moved. Go:
     /// `connReader.abortPendingRead` (a read deadline long past, then wait).
     pub(crate) fn abort_background_read(&self) -> bool {
+        // Only a request context starts a background read (request_context makes the
+        // connection's context first, then touches `bg`): without one, `bg` is still
+        // as made, and the lock is skipped on every request that never asked.
+        if self.conn_ctx.get().is_none() {
+            return false;
+        }
         let running = {
             let mut bg = self.bg();
             bg.at_eof = false;
