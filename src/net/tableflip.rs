@@ -602,10 +602,12 @@ fn wait_ready(
         if upg.state().stopped {
             return Err(err("terminating"));
         }
-        return Err(err(format!(
-            "child pid={pid} exited: {}",
-            exit_text(status)
-        )));
+        // Go: `child.result` carries cmd.Wait()'s error, nil for exit status 0.
+        return Err(err(if status.success() {
+            format!("child pid={pid} exited")
+        } else {
+            format!("child pid={pid} exited: {}", exit_text(status))
+        }));
     }
 }
 
@@ -661,11 +663,25 @@ fn dup_above(fd: RawFd, min: RawFd) -> io::Result<OwnedFd> {
 }
 
 /// Writes this process's pid to `path` through a temporary file renamed over it, so a
-/// reader never sees a partial file. Go: tableflip's `writePIDFile`.
+/// reader never sees a partial file. Go: tableflip's `writePIDFile`, which makes the
+/// temporary file with `ioutil.TempFile(dir, name)` (`dir/name` plus a random number, mode
+/// 0600), so its errors name that file as Go's do (`open /run/x.pid123: permission
+/// denied`); the temporary file is removed if the rename fails.
 fn write_pid_file(path: &std::path::Path) -> io::Result<()> {
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    std::fs::write(&tmp, std::process::id().to_string())?;
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
+    let path = path.to_string_lossy();
+    // filepath.Split: everything up to the last '/' is the directory.
+    let (dir, name) = path.split_at(path.rfind('/').map_or(0, |i| i + 1));
+    let dir = match dir {
+        // tableflip uses the directory the process started in (its initialWD).
+        "" => std::env::current_dir()?.to_string_lossy().into_owned(),
+        d => d.to_string(),
+    };
+    let tmp = crate::os::create_temp(&dir, name)?;
+    let result = tmp
+        .write_string(&std::process::id().to_string())
+        .and_then(|_| crate::os::rename(tmp.name(), &path));
+    if result.is_err() {
+        let _ = crate::os::remove(tmp.name());
+    }
+    result
 }
