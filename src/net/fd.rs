@@ -309,6 +309,9 @@ impl NetFd {
         dir: Dir,
         mut attempt: impl FnMut() -> io::Result<T>,
     ) -> Result<T, Fail> {
+        // The cooperative budget: a coroutine whose calls never would-block yields now
+        // and then (the held lock is one a park on EAGAIN below holds too).
+        crate::runtime::proc::io_budget();
         loop {
             self.check(dir)?;
             match attempt() {

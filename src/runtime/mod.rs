@@ -597,6 +597,7 @@ mod open_files_tests {
 // ---------------------------------------------------------------------------------------
 
 mod blocking;
+mod coop;
 pub(crate) mod park;
 pub(crate) use blocking::spawn_detached;
 pub use blocking::{

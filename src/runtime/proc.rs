@@ -104,6 +104,8 @@ thread_local! {
     static WORKER_INDEX: Cell<usize> = const { Cell::new(usize::MAX) };
     /// Local spawns on this thread since its last scheduling point ([`mark`]).
     static LOCAL_RUN: Cell<usize> = const { Cell::new(0) };
+    /// Socket I/O calls on this thread since its last scheduling point ([`mark`]).
+    static IO_RUN: Cell<u32> = const { Cell::new(0) };
 }
 
 /// After this many local spawns with no scheduling point between, the spawner goes round
@@ -170,6 +172,7 @@ pub(crate) fn on_worker() -> bool {
 #[inline(never)]
 pub(crate) fn mark(site: *const Location<'static>) {
     LOCAL_RUN.set(0);
+    IO_RUN.set(0);
     if let Some(s) = SLOT.get() {
         s.progress
             .store(s.progress.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
@@ -372,7 +375,7 @@ fn eventfd() -> io::Result<OwnedFd> {
 
 /// An eventfd whose descriptor number is `j` modulo `n`: may registers a descriptor with
 /// worker `fd % n`'s poller.
-fn eventfd_with_residue(j: usize, n: usize) -> io::Result<OwnedFd> {
+pub(crate) fn eventfd_with_residue(j: usize, n: usize) -> io::Result<OwnedFd> {
     let ev = eventfd()?;
     let mut at = ev.as_raw_fd();
     loop {
@@ -478,13 +481,13 @@ fn tag(n: usize) -> bool {
     true
 }
 
-fn drain_eventfd(fd: RawFd) {
+pub(crate) fn drain_eventfd(fd: RawFd) {
     let mut buf = [0u8; 8];
     // SAFETY: buf is valid for 8 bytes; the eventfd is non-blocking.
     unsafe { libc::read(fd, buf.as_mut_ptr().cast(), 8) };
 }
 
-fn write_eventfd(fd: RawFd) {
+pub(crate) fn write_eventfd(fd: RawFd) {
     let one = 1u64.to_ne_bytes();
     // SAFETY: one is valid for 8 bytes; an eventfd write only fails when the counter
     // would overflow, which a pending wake-up makes harmless.
@@ -721,6 +724,38 @@ pub(crate) fn after_local_spawn() {
     if run >= LOCAL_BATCH {
         reschedule();
     }
+}
+
+/// Socket I/O calls a coroutine may make with no park between before the next one goes
+/// round the scheduler first (measured: bench/PROFILE.md section 6).
+pub(crate) const IO_BUDGET: u32 = 64;
+
+/// Before a socket I/O call (`NetFd`'s syscall loop, a TLS pull or flush): counts it,
+/// and the [`IO_BUDGET`]th with no scheduling point between reschedules the caller. A
+/// coroutine streaming a bulk transfer whose reads and writes never would-block never
+/// parks: its worker would not poll its epoll (the worker's other sockets starve) and
+/// sysmon would judge it stuck. Go's scheduler preempts such a goroutine after 10 ms;
+/// here the I/O call is the preemption point, as in tokio's cooperative budget: the
+/// coroutine waits for its worker's poller (`coop.rs`), or else goes through the
+/// injector. (Not inlined, like every thread-local reader here: see [`mark`].)
+#[inline(never)]
+pub(crate) fn io_budget() {
+    let run = IO_RUN.get() + 1;
+    if run < IO_BUDGET {
+        IO_RUN.set(run);
+        return;
+    }
+    IO_RUN.set(0);
+    if sched().is_some() && may::coroutine::is_coroutine() && !super::coop::yield_to_poller() {
+        reschedule();
+    }
+}
+
+/// The worker this thread is, once identified (see [`WORKER_INDEX`]). Not inlined: see
+/// [`mark`].
+#[inline(never)]
+pub(crate) fn worker_index() -> Option<usize> {
+    Some(WORKER_INDEX.get()).filter(|&j| j != usize::MAX)
 }
 
 /// Whether a spawn here may queue the new coroutine on this worker's own run queue: the

@@ -139,6 +139,8 @@ impl Conn {
     /// The rustls state lock is held across one non-blocking read, never across a wait:
     /// the park is on the socket's readiness, with no lock held but the read turn.
     pub(super) fn pull(&self, turn: &mut ReadTurn) -> Result<Got, Failed> {
+        // The cooperative budget (runtime/proc.rs), before the rustls lock is taken.
+        crate::runtime::proc::io_budget();
         loop {
             if turn.drained && turn.at == turn.end {
                 turn.drained = false;

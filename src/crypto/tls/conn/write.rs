@@ -63,6 +63,8 @@ impl Conn {
     /// and written as usual.
     pub(super) fn flush(&self, out: &mut Vec<u8>) -> Result<(), Fault> {
         let mut direct = true;
+        // The cooperative budget (runtime/proc.rs), before the rustls lock is taken.
+        crate::runtime::proc::io_budget();
         loop {
             let sent = {
                 let mut st = self.state();
