@@ -15,7 +15,7 @@
 //! waited on. Only that worker's `epoll_wait` reports the write, together with every
 //! other ready socket of the worker, and resumes the coroutine on it.
 
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -25,50 +25,69 @@ use crate::runtime::proc;
 
 /// Yield slots per worker: coroutines yielding at once on one worker beyond these take
 /// the injector instead.
-const SLOTS: usize = 8;
+const SLOTS: usize = 4;
 
 /// One eventfd on one worker's poller, used by one yielding coroutine at a time.
-#[derive(Default)]
 struct Slot {
     busy: AtomicBool,
-    /// Registered on first use (may's poller must be running); `None`: it could not be.
-    io: OnceLock<Option<CoIo<OwnedFd>>>,
+    /// Made when the scheduler starts, so the process's descriptors are all there from
+    /// its start (no descriptor appears at a first yield, hours later).
+    fd: OwnedFd,
+    /// Registered with may's poller on first use; `None`: it could not be.
+    io: OnceLock<Option<CoIo<Fd>>>,
 }
 
-fn slots(j: usize, n: usize) -> Option<&'static [Slot]> {
-    static POOL: OnceLock<Vec<Vec<Slot>>> = OnceLock::new();
-    let pool = POOL.get_or_init(|| {
-        (0..n)
-            .map(|_| (0..SLOTS).map(|_| Slot::default()).collect())
-            .collect()
-    });
-    pool.get(j).map(Vec::as_slice)
+/// The slot's descriptor as may's `CoIo` wants it; the slot keeps owning it (slots live
+/// as long as the process).
+struct Fd(RawFd);
+
+impl AsRawFd for Fd {
+    fn as_raw_fd(&self) -> RawFd {
+        self.0
+    }
+}
+
+static POOL: OnceLock<Vec<Vec<Slot>>> = OnceLock::new();
+
+/// Makes every worker's yield eventfds (`SLOTS` each, worker `j`'s numbered `j` modulo
+/// `n`): called once as gonet's scheduler starts.
+pub(crate) fn init(n: usize) -> std::io::Result<()> {
+    let mut pool = Vec::with_capacity(n);
+    for j in 0..n {
+        let mut slots = Vec::with_capacity(SLOTS);
+        for _ in 0..SLOTS {
+            slots.push(Slot {
+                busy: AtomicBool::new(false),
+                fd: proc::eventfd_with_residue(j, n)?,
+                io: OnceLock::new(),
+            });
+        }
+        pool.push(slots);
+    }
+    let _ = POOL.set(pool);
+    Ok(())
 }
 
 /// Parks the calling coroutine until its worker's poller has run once (with it, every
 /// ready socket of the worker). `false` when that cannot be done here (not on an
 /// identified worker, every slot busy, no eventfd): the caller goes through the injector.
 pub(crate) fn yield_to_poller() -> bool {
-    let (Some(j), Some(s)) = (proc::worker_index(), proc::sched()) else {
+    let Some(j) = proc::worker_index() else {
         return false;
     };
-    let n = s.workers.len();
-    let Some(slots) = slots(j, n) else {
+    let Some(slots) = POOL.get().and_then(|p| p.get(j)) else {
         return false;
     };
     let Some(slot) = slots.iter().find(|s| !s.busy.swap(true, Ordering::Acquire)) else {
         return false;
     };
+    let fd = slot.fd.as_raw_fd();
     let io = slot.io.get_or_init(|| {
-        let fd = proc::eventfd_with_residue(j, n)
-            .map_err(|e| log::warn!("gonet: no yield eventfd for worker {j}: {e}"))
-            .ok()?;
-        CoIo::new(fd)
+        CoIo::new(Fd(fd))
             .map_err(|e| log::warn!("gonet: yield eventfd for worker {j}: {e}"))
             .ok()
     });
     let done = io.as_ref().is_some_and(|io| {
-        let fd = io.inner().as_raw_fd();
         proc::write_eventfd(fd);
         crate::runtime::netpoll::wait_io(io);
         proc::drain_eventfd(fd);

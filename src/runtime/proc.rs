@@ -345,6 +345,7 @@ fn try_start() -> io::Result<()> {
             thread: AtomicPtr::new(ptr::null_mut()),
         });
     }
+    super::coop::init(n)?;
     let rescue_ev = eventfd()?;
     crate::runtime::netpoll::init(rescue_ev.as_raw_fd())?;
     let _ = SCHED.set(Sched {
