@@ -15,7 +15,7 @@
 //! waited on. Only that worker's `epoll_wait` reports the write, together with every
 //! other ready socket of the worker, and resumes the coroutine on it.
 
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -34,17 +34,8 @@ struct Slot {
     /// its start (no descriptor appears at a first yield, hours later).
     fd: OwnedFd,
     /// Registered with may's poller on first use; `None`: it could not be.
-    io: OnceLock<Option<CoIo<Fd>>>,
-}
-
-/// The slot's descriptor as may's `CoIo` wants it; the slot keeps owning it (slots live
-/// as long as the process).
-struct Fd(RawFd);
-
-impl AsRawFd for Fd {
-    fn as_raw_fd(&self) -> RawFd {
-        self.0
-    }
+    /// It borrows `fd`, which the slot owns: slots live as long as the process.
+    io: OnceLock<Option<CoIo<BorrowedFd<'static>>>>,
 }
 
 static POOL: OnceLock<Vec<Vec<Slot>>> = OnceLock::new();
@@ -83,7 +74,7 @@ pub(crate) fn yield_to_poller() -> bool {
     };
     let fd = slot.fd.as_raw_fd();
     let io = slot.io.get_or_init(|| {
-        CoIo::new(Fd(fd))
+        CoIo::new(slot.fd.as_fd())
             .map_err(|e| log::warn!("gonet: yield eventfd for worker {j}: {e}"))
             .ok()
     });
