@@ -234,11 +234,14 @@ fn a_million_coroutines_park_and_finish_on_default_sysctls() {
             most + 1024 < max,
             "{most} mappings while they ended (the limit is {max}): {finished}"
         );
-        // And what is left stays far from it too (2,082-2,138 in most runs; 9,820 once at
-        // load 18, where exits that waited past their bound left holes).
+        // And what is left stays far from it too: 2,082-2,138 in most runs, but every
+        // exit that waited past its bound leaves a hole, so the count follows the load
+        // (9,820 once at load 18, and above a quarter of the table once under a parallel
+        // build). Half the table is what a run that ordered its exits stays under; a
+        // hole per stack (what unordered exits leave) is 15 times that.
         let after = field(finished, "maps");
         assert!(
-            after <= max / 4,
+            after <= max / 2,
             "{after} mappings once they ended: {finished}"
         );
     } else {
