@@ -236,9 +236,9 @@ fn a_million_coroutines_park_and_finish_on_default_sysctls() {
         );
         // And what is left stays far from it too: 2,082-2,138 in most runs, but every
         // exit that waited past its bound leaves a hole, so the count follows the load
-        // (9,820 once at load 18, and above a quarter of the table once under a parallel
-        // build). Half the table is what a run that ordered its exits stays under; a
-        // hole per stack (what unordered exits leave) is 15 times that.
+        // and the scheduling (9,820 once at load 18, above a quarter of the table once).
+        // Half the table is what a run that ordered its exits stays under; unordered
+        // exits (a hole per stack) fill the table to its limit, twice this bound.
         let after = field(finished, "maps");
         assert!(
             after <= max / 2,
