@@ -667,21 +667,35 @@ fn dup_above(fd: RawFd, min: RawFd) -> io::Result<OwnedFd> {
 /// temporary file with `ioutil.TempFile(dir, name)` (`dir/name` plus a random number, mode
 /// 0600), so its errors name that file as Go's do (`open /run/x.pid123: permission
 /// denied`); the temporary file is removed if the rename fails.
+///
+/// `gonet::os` names files with strings, as Go does; a path that is not UTF-8 (which Go,
+/// whose strings are bytes, would take as it is) is refused with an error naming it,
+/// rather than written under a name with U+FFFD in place of its bytes.
 fn write_pid_file(path: &std::path::Path) -> io::Result<()> {
-    let path = path.to_string_lossy();
+    let path = utf8_path(path)?;
     // filepath.Split: everything up to the last '/' is the directory.
     let (dir, name) = path.split_at(path.rfind('/').map_or(0, |i| i + 1));
     let dir = match dir {
         // tableflip uses the directory the process started in (its initialWD).
-        "" => std::env::current_dir()?.to_string_lossy().into_owned(),
+        "" => utf8_path(&std::env::current_dir()?)?.to_string(),
         d => d.to_string(),
     };
     let tmp = crate::os::create_temp(&dir, name)?;
     let result = tmp
         .write_string(&std::process::id().to_string())
-        .and_then(|_| crate::os::rename(tmp.name(), &path));
+        .and_then(|_| crate::os::rename(tmp.name(), path));
     if result.is_err() {
         let _ = crate::os::remove(tmp.name());
     }
     result
+}
+
+/// `path` as text, or Go's `open PATH: ...` error shape saying why it cannot be named.
+fn utf8_path(path: &std::path::Path) -> io::Result<&str> {
+    path.to_str().ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("open {}: path is not valid UTF-8", path.display()),
+        )
+    })
 }
